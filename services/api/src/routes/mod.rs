@@ -1,0 +1,56 @@
+mod campaigns;
+mod datasets;
+pub use datasets::{NewDataset, NewPrompt};
+mod pairs;
+mod probes;
+
+use crate::{auth, error::ApiError, AppState};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use tracing::Instrument;
+
+pub fn router(state: AppState, max_body: usize) -> Router {
+    let v1 = Router::new()
+        .route("/datasets", post(datasets::create))
+        .route("/datasets/{id}", get(datasets::show))
+        .route("/campaigns", post(campaigns::create).get(campaigns::list))
+        .route("/campaigns/{id}", get(campaigns::show))
+        .route("/campaigns/{id}/cancel", post(campaigns::cancel))
+        .route("/campaigns/{id}/pause", post(campaigns::pause))
+        .route("/campaigns/{id}/resume", post(campaigns::resume))
+        .route("/campaigns/{id}/rounds/{n}/pairs", get(pairs::export))
+        .route("/campaigns/{id}/rounds/{n}/failures", get(pairs::failures))
+        .route("/openapi.json", get(crate::openapi::document))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+        })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(trace_request))
+        .with_state(state)
+}
+
+/// One span per request, child of the caller's `traceparent` when it sends one.
+async fn trace_request(req: Request, next: Next) -> Response {
+    let mut headers = telemetry::TraceHeaders::new();
+    for key in ["traceparent", "tracestate"] {
+        if let Some(v) = req.headers().get(key).and_then(|v| v.to_str().ok()) {
+            headers.insert(key.to_string(), v.to_string());
+        }
+    }
+    let span = tracing::info_span!("http", otel.name = %format!("{} {}", req.method(), req.uri().path()),
+        http.method = %req.method(), http.route = %req.uri().path(), http.status = tracing::field::Empty);
+    telemetry::set_parent_from(&span, &headers);
+    let response = next.run(req).instrument(span.clone()).await;
+    span.record("http.status", response.status().as_u16());
+    response
+}

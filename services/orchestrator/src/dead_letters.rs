@@ -1,0 +1,89 @@
+//! The dead-letter queue: tasks RabbitMQ gave up on (delivery limit) or workers rejected. Each is
+//! recorded as dead with its reason, and the saga applies the failure (skip the prompt or fail the round).
+
+use protocol::{Event, EventKind, Task};
+use queue::Death;
+use tracing::Instrument;
+use worker::{Disposition, Handler, Incoming, Runtime};
+
+pub struct DeadLetterHandler {
+    rt: Runtime,
+}
+
+impl DeadLetterHandler {
+    pub fn new(rt: Runtime) -> Self {
+        Self { rt }
+    }
+}
+
+fn describe(death: Option<&Death>) -> String {
+    match death {
+        Some(d) if d.reason == "delivery_limit" => format!("delivery limit reached on {}", d.queue),
+        Some(d) if d.reason == "rejected" => format!("rejected by its worker on {}", d.queue),
+        Some(d) => format!("dead-lettered from {} ({})", d.queue, d.reason),
+        None => "dead-lettered".to_string(),
+    }
+}
+
+impl Handler for DeadLetterHandler {
+    async fn handle(&self, batch: &[Incoming]) -> anyhow::Result<Vec<Disposition>> {
+        let mut tx = self.rt.pool.begin().await?;
+        for msg in batch {
+            record(&mut tx, msg).instrument(msg.span("dead_letter")).await?;
+        }
+        tx.commit().await?;
+        Ok(batch.iter().map(|_| Disposition::Ack).collect())
+    }
+}
+
+async fn record(tx: &mut store::PgConnection, msg: &Incoming) -> anyhow::Result<()> {
+    {
+        {
+            let how = describe(msg.death.as_ref());
+            match Task::decode(&msg.kind, &msg.body) {
+                Ok(task) => {
+                    let key = task.key();
+                    let failed = store::failures::FailedTask {
+                        key: &key,
+                        stage: task.stage(),
+                        round: Some(task.round_id()),
+                        prompt: task.prompt_id(),
+                    };
+                    let prior: Option<String> =
+                        sqlx::query_scalar("select last_error from task_failures where task_key = $1")
+                            .bind(&key)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let reason = match prior {
+                        Some(last) => format!("{how}; last error: {last}"),
+                        None => how.clone(),
+                    };
+                    let (newly, _) = store::failures::mark_dead(tx, &failed, &reason).await?;
+                    tracing::warn!(task = %key, %reason, newly, "task is dead");
+                    if newly {
+                        let event = Event {
+                            round_id: task.round_id(),
+                            kind: EventKind::TaskFailed {
+                                task_key: key.clone(),
+                                stage: task.stage().into(),
+                                prompt_id: task.prompt_id(),
+                                reason,
+                            },
+                        };
+                        crate::saga::apply(tx, &event).await?;
+                    }
+                }
+                Err(e) => {
+                    // Not a task we can attribute (an event, or a malformed body): record it whole.
+                    let digest = msg.body.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+                    let key = format!("dead/{}/{digest:016x}", if msg.kind.is_empty() { "untyped" } else { &msg.kind });
+                    let failed = store::failures::FailedTask { key: &key, stage: "unknown", round: None, prompt: None };
+                    let reason = format!("{how}; {e}");
+                    store::failures::mark_dead(tx, &failed, &reason).await?;
+                    tracing::warn!(%key, %reason, "undecodable dead letter recorded");
+                }
+            }
+        }
+    }
+    Ok(())
+}

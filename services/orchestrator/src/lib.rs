@@ -1,0 +1,28 @@
+//! The orchestrator owns the round saga: it applies events (from workers, the API and the dead-letter
+//! queue) as conditional state transitions and fans out the next tasks through the outbox. It also
+//! reaps expired leases of long tasks.
+
+mod dead_letters;
+mod events;
+mod reaper;
+pub mod saga;
+
+use std::sync::Arc;
+
+pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
+    let rt = worker::Runtime::start("orchestrator", settings).await?;
+    let tasks = vec![
+        tokio::spawn(worker::consume(
+            rt.clone(),
+            protocol::WorkQueue::Events,
+            Arc::new(events::EventHandler::new(rt.clone())),
+        )),
+        tokio::spawn(worker::consume_named(
+            rt.clone(),
+            rt.topology.dead_queue(),
+            Arc::new(dead_letters::DeadLetterHandler::new(rt.clone())),
+        )),
+        tokio::spawn(reaper::reap(rt.clone())),
+    ];
+    worker::run_until_stopped(rt, tasks).await
+}

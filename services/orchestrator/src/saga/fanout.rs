@@ -1,0 +1,51 @@
+//! The tasks a transition causes, as outbox envelopes.
+
+use protocol::{AggregateTask, Envelope, EvaluateTask, GenerateTask, JudgeTask, Route, TrainTask, WorkQueue};
+use store::campaigns::Campaign;
+use store::rounds::Round;
+use uuid::Uuid;
+
+pub fn generate(campaign: &Campaign, round: &Round, prompts: &[Uuid]) -> Vec<Envelope> {
+    let seed = campaign.config.seed.wrapping_mul(1_000_003).wrapping_add(round.number as u64);
+    prompts
+        .iter()
+        .map(|&prompt_id| {
+            Envelope::new(
+                Route::to(WorkQueue::Generate),
+                &GenerateTask {
+                    round_id: round.id,
+                    prompt_id,
+                    checkpoint_id: round.base_checkpoint_id,
+                    samples: round.samples_per_prompt as u32,
+                    seed,
+                },
+            )
+        })
+        .collect()
+}
+
+/// All K(K-1) ordered pairs: both orders are judged to cancel position bias.
+pub fn judge(round: &Round, prompt: Uuid) -> Vec<Envelope> {
+    let k = round.samples_per_prompt as u32;
+    (0..k)
+        .flat_map(|i| (0..k).filter(move |&j| j != i).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            Envelope::new(Route::to(WorkQueue::Judge), &JudgeTask { round_id: round.id, prompt_id: prompt, i, j })
+        })
+        .collect()
+}
+
+pub fn aggregate(round: &Round, prompt: Uuid) -> Envelope {
+    Envelope::new(Route::to(WorkQueue::Aggregate), &AggregateTask { round_id: round.id, prompt_id: prompt })
+}
+
+pub fn train(round: &Round) -> Envelope {
+    Envelope::new(
+        Route::to(WorkQueue::Train),
+        &TrainTask { round_id: round.id, base_checkpoint_id: round.base_checkpoint_id },
+    )
+}
+
+pub fn evaluate(round: &Round, checkpoint: Uuid) -> Envelope {
+    Envelope::new(Route::to(WorkQueue::Evaluate), &EvaluateTask { round_id: round.id, checkpoint_id: checkpoint })
+}

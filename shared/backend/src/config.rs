@@ -1,0 +1,47 @@
+use crate::fake::{FakeBackend, FakeConfig};
+use crate::{Critic, Evaluator, Policy, Trainer};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// `CRITICLOOP_BACKEND__KIND` selects the backend; its other keys configure it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BackendConfig {
+    /// Deterministic outputs for saga tests and overhead measurements. Not a model.
+    Fake(FakeConfig),
+    /// In-process LLaVA-OneVision / Qwen2 through libtorch (not built yet).
+    Tch,
+    /// A serving engine over the OpenAI API (not built yet).
+    Openai,
+}
+
+/// The models a worker calls.
+#[derive(Clone)]
+pub struct Backends {
+    pub name: &'static str,
+    pub policy: Arc<dyn Policy>,
+    pub critic: Arc<dyn Critic>,
+    pub trainer: Arc<dyn Trainer>,
+    pub evaluator: Arc<dyn Evaluator>,
+}
+
+pub fn build(config: &BackendConfig) -> Result<Backends, String> {
+    match config {
+        BackendConfig::Fake(c) => {
+            let fake = Arc::new(FakeBackend::new(c.clone()));
+            Ok(Backends {
+                name: "fake",
+                policy: fake.clone(),
+                critic: fake.clone(),
+                trainer: fake.clone(),
+                evaluator: fake,
+            })
+        }
+        BackendConfig::Tch => {
+            Err("backend kind `tch` is not built yet; set CRITICLOOP_BACKEND__KIND=fake for the fake backend".into())
+        }
+        BackendConfig::Openai => {
+            Err("backend kind `openai` is not built yet; set CRITICLOOP_BACKEND__KIND=fake for the fake backend".into())
+        }
+    }
+}

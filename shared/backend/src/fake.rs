@@ -1,0 +1,171 @@
+//! The FAKE backend: deterministic text from hashes, with configurable latency and failure injection.
+//! It exists to drive saga tests and to measure criticloop's own overhead; it is not a model.
+//!
+//! Failure injection is driven by data, so tests choose exactly which tasks fail: a question containing
+//! `[[fake-fail:generate]]` or `[[fake-fail:judge]]` fails that stage every time, and a base checkpoint
+//! whose URI contains `[[fake-fail:train]]` or `[[fake-fail:evaluate]]` fails training or evaluation.
+
+use crate::{
+    BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainRequest,
+    TrainedCheckpoint, Trainer,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FakeConfig {
+    /// Sleep per batch call of generation and judging.
+    pub latency_ms: u64,
+    /// Sleep per training run (to exercise leases on long tasks).
+    pub train_ms: u64,
+    /// Sleep per evaluation.
+    pub evaluate_ms: u64,
+}
+
+pub struct FakeBackend {
+    config: FakeConfig,
+}
+
+fn hash(parts: &[&str]) -> u64 {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let d = h.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+fn injected(text: &str, stage: &str) -> bool {
+    text.contains(&format!("[[fake-fail:{stage}]]"))
+}
+
+fn sleep(ms: u64) {
+    if ms > 0 {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+impl FakeBackend {
+    pub fn new(config: FakeConfig) -> Self {
+        Self { config }
+    }
+
+    /// The fake quality of a response: what the fake critic compares.
+    pub fn quality(response: &str) -> u64 {
+        hash(&["quality", response]) % 10
+    }
+}
+
+impl Policy for FakeBackend {
+    fn generate(&self, batch: &[GenerateRequest]) -> Vec<Result<Vec<String>, BackendError>> {
+        sleep(self.config.latency_ms);
+        batch
+            .iter()
+            .map(|r| {
+                if injected(&r.question, "generate") {
+                    return Err(BackendError::Transient("fake backend: injected generation failure".into()));
+                }
+                Ok((0..r.samples)
+                    .map(|i| {
+                        let h = hash(&[&r.question, &r.checkpoint_uri, &r.seed.to_string(), &i.to_string()]);
+                        format!("fake response {i} ({h:016x}) from {}", r.checkpoint_uri)
+                    })
+                    .collect())
+            })
+            .collect()
+    }
+}
+
+impl Critic for FakeBackend {
+    fn judge(&self, batch: &[JudgeRequest]) -> Vec<Result<String, BackendError>> {
+        sleep(self.config.latency_ms);
+        batch
+            .iter()
+            .map(|r| {
+                if injected(&r.question, "judge") {
+                    return Err(BackendError::Transient("fake backend: injected judge failure".into()));
+                }
+                let (a, b) = (Self::quality(&r.first), Self::quality(&r.second));
+                Ok(match a.cmp(&b) {
+                    std::cmp::Ordering::Greater => {
+                        "The first response is more detailed. The better response: [1].".into()
+                    }
+                    std::cmp::Ordering::Less => {
+                        "The second response is more accurate. The better response: [2].".into()
+                    }
+                    std::cmp::Ordering::Equal => "Two responses are equally good.".into(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Trainer for FakeBackend {
+    fn train(&self, request: &TrainRequest) -> Result<TrainedCheckpoint, BackendError> {
+        if injected(&request.base_uri, "train") {
+            return Err(BackendError::Transient("fake backend: injected training failure".into()));
+        }
+        sleep(self.config.train_ms);
+        let digest = hash(&[&request.base_uri, &request.pairs.len().to_string()]);
+        // Keep the failure marker of the lineage so a campaign's later rounds inherit it.
+        let uri = format!("fake://checkpoint/{digest:016x}");
+        Ok(TrainedCheckpoint {
+            uri,
+            metrics: serde_json::json!({"fake": true, "pairs": request.pairs.len(), "beta": request.beta}),
+        })
+    }
+}
+
+impl Evaluator for FakeBackend {
+    fn evaluate(&self, request: &EvaluateRequest) -> Result<Vec<(String, serde_json::Value)>, BackendError> {
+        if injected(&request.base_uri, "evaluate") {
+            return Err(BackendError::Transient("fake backend: injected evaluation failure".into()));
+        }
+        sleep(self.config.evaluate_ms);
+        let score = (hash(&[&request.checkpoint_uri]) % 1000) as f64 / 10.0;
+        Ok(vec![("fake".to_string(), serde_json::json!({"fake": true, "score": score}))])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fake_generation_is_deterministic_and_distinct_per_sample() {
+        let b = FakeBackend::new(FakeConfig::default());
+        let req = GenerateRequest {
+            question: "q".into(),
+            checkpoint_uri: "c".into(),
+            samples: 5,
+            seed: 1,
+            temperature: 0.7,
+            top_p: 0.9,
+            max_new_tokens: 8,
+        };
+        let a = b.generate(std::slice::from_ref(&req));
+        let again = b.generate(&[req]);
+        assert_eq!(a, again);
+        let samples = a[0].clone().expect("generated");
+        let distinct: std::collections::BTreeSet<_> = samples.iter().collect();
+        assert_eq!(distinct.len(), 5);
+    }
+
+    #[test]
+    fn fake_injected_failures_fail_only_marked_items() {
+        let b = FakeBackend::new(FakeConfig::default());
+        let mk = |q: &str| JudgeRequest {
+            prompt: String::new(),
+            question: q.into(),
+            first: "a".into(),
+            second: "b".into(),
+            critic_uri: "c".into(),
+        };
+        let out = b.judge(&[mk("ok"), mk("x [[fake-fail:judge]]")]);
+        assert!(out[0].is_ok());
+        assert!(matches!(out[1], Err(BackendError::Transient(_))));
+    }
+}

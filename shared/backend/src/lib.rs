@@ -1,0 +1,17 @@
+//! Model backends behind small traits, so one saga runs on any of them. The traits are synchronous
+//! (a model owns its thread); workers call them from a blocking task. Each call takes a batch and
+//! answers per item, so one bad item does not fail its neighbours.
+//!
+//! Built so far: the FAKE backend (deterministic outputs from hashes, configurable latency and
+//! failure injection) for saga tests and for measuring the system's own overhead. It is never a
+//! default: a worker without `CRITICLOOP_BACKEND__KIND` refuses to start.
+
+mod config;
+pub mod fake;
+mod traits;
+
+pub use config::{BackendConfig, Backends, build};
+pub use traits::{
+    BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainRequest,
+    TrainedCheckpoint, Trainer,
+};

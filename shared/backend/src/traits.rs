@@ -1,0 +1,70 @@
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BackendError {
+    /// Worth another delivery (a flaky device, an injected failure): the message is requeued and
+    /// dead-lettered once it reaches the delivery limit.
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying cannot help (bad input): the task is dead-lettered at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    pub question: String,
+    pub checkpoint_uri: String,
+    pub samples: u32,
+    pub seed: u64,
+    pub temperature: f64,
+    pub top_p: f64,
+    pub max_new_tokens: u32,
+}
+
+pub trait Policy: Send + Sync {
+    fn generate(&self, batch: &[GenerateRequest]) -> Vec<Result<Vec<String>, BackendError>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct JudgeRequest {
+    /// The rendered critic prompt.
+    pub prompt: String,
+    pub question: String,
+    pub first: String,
+    pub second: String,
+    pub critic_uri: String,
+}
+
+pub trait Critic: Send + Sync {
+    /// The critic's raw output text for each request.
+    fn judge(&self, batch: &[JudgeRequest]) -> Vec<Result<String, BackendError>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    pub base_uri: String,
+    /// (prompt, chosen, rejected)
+    pub pairs: Vec<(String, String, String)>,
+    pub beta: f64,
+    pub learning_rate: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrainedCheckpoint {
+    pub uri: String,
+    pub metrics: serde_json::Value,
+}
+
+pub trait Trainer: Send + Sync {
+    fn train(&self, request: &TrainRequest) -> Result<TrainedCheckpoint, BackendError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct EvaluateRequest {
+    pub checkpoint_uri: String,
+    pub base_uri: String,
+}
+
+pub trait Evaluator: Send + Sync {
+    /// (suite, metrics) per suite evaluated.
+    fn evaluate(&self, request: &EvaluateRequest) -> Result<Vec<(String, serde_json::Value)>, BackendError>;
+}

@@ -1,0 +1,90 @@
+//! Sections every service shares. Service-specific sections live with the service.
+
+use crate::Secret;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://user@host:port/db`
+    pub url: Secret,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// `amqp://user:password@host:port/vhost`
+    pub url: Secret,
+    /// Prefix of every exchange and queue name, so that several deployments (or tests) share a broker.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// Unacknowledged deliveries a consumer holds at once.
+    #[serde(default = "default_prefetch")]
+    pub prefetch: u16,
+    /// Deliveries of one message before the queue dead-letters it (RabbitMQ 3.10 has no default).
+    #[serde(default = "default_delivery_limit")]
+    pub delivery_limit: u32,
+    /// Most messages a batched consumer commits in one transaction.
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+}
+
+fn default_prefix() -> String {
+    "criticloop".into()
+}
+fn default_prefetch() -> u16 {
+    256
+}
+fn default_delivery_limit() -> u32 {
+    10
+}
+fn default_batch() -> usize {
+    128
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// Address of the `/healthz` and `/readyz` probes.
+    #[serde(default = "default_health_listen")]
+    pub listen: String,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self { listen: default_health_listen() }
+    }
+}
+
+fn default_health_listen() -> String {
+    "0.0.0.0:9090".into()
+}
+
+/// Leases for long tasks: how long one lasts without a heartbeat, and how often the holder renews it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseConfig {
+    #[serde(default = "default_lease_ttl")]
+    pub ttl_ms: u64,
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_ms: u64,
+}
+
+impl Default for LeaseConfig {
+    fn default() -> Self {
+        Self { ttl_ms: default_lease_ttl(), heartbeat_ms: default_heartbeat() }
+    }
+}
+
+fn default_lease_ttl() -> u64 {
+    60_000
+}
+fn default_heartbeat() -> u64 {
+    10_000
+}

@@ -1,0 +1,136 @@
+//! Tasks: work for the workers. Each carries its natural key, so a redelivery is recognisable.
+
+use crate::message::MessageType;
+use crate::topology::{Route, WorkQueue};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Sample K responses of one prompt from the round's policy checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateTask {
+    pub round_id: Uuid,
+    pub prompt_id: Uuid,
+    pub checkpoint_id: Uuid,
+    pub samples: u32,
+    pub seed: u64,
+}
+
+/// Judge the ordered pair (i, j) of one prompt's samples with the critic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeTask {
+    pub round_id: Uuid,
+    pub prompt_id: Uuid,
+    pub i: u32,
+    pub j: u32,
+}
+
+/// Turn a prompt's judgments into rewards and its best/worst pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateTask {
+    pub round_id: Uuid,
+    pub prompt_id: Uuid,
+}
+
+/// Train the round's policy on its pairs, starting from the base checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainTask {
+    pub round_id: Uuid,
+    pub base_checkpoint_id: Uuid,
+}
+
+/// Evaluate the checkpoint a round produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateTask {
+    pub round_id: Uuid,
+    pub checkpoint_id: Uuid,
+}
+
+impl MessageType for GenerateTask {
+    const TYPE: &'static str = "generate.v1";
+}
+impl MessageType for JudgeTask {
+    const TYPE: &'static str = "judge.v1";
+}
+impl MessageType for AggregateTask {
+    const TYPE: &'static str = "aggregate.v1";
+}
+impl MessageType for TrainTask {
+    const TYPE: &'static str = "train.v1";
+}
+impl MessageType for EvaluateTask {
+    const TYPE: &'static str = "evaluate.v1";
+}
+
+/// Any task, for code that handles them generically (dead letters, failure records).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Task {
+    Generate(GenerateTask),
+    Judge(JudgeTask),
+    Aggregate(AggregateTask),
+    Train(TrainTask),
+    Evaluate(EvaluateTask),
+}
+
+impl Task {
+    pub fn decode(kind: &str, body: &[u8]) -> Result<Self, crate::ProtocolError> {
+        use crate::message::decode;
+        Ok(match kind {
+            GenerateTask::TYPE => Self::Generate(decode(kind, body)?),
+            JudgeTask::TYPE => Self::Judge(decode(kind, body)?),
+            AggregateTask::TYPE => Self::Aggregate(decode(kind, body)?),
+            TrainTask::TYPE => Self::Train(decode(kind, body)?),
+            EvaluateTask::TYPE => Self::Evaluate(decode(kind, body)?),
+            other => return Err(crate::ProtocolError::UnknownType(other.to_string())),
+        })
+    }
+
+    pub fn round_id(&self) -> Uuid {
+        match self {
+            Self::Generate(t) => t.round_id,
+            Self::Judge(t) => t.round_id,
+            Self::Aggregate(t) => t.round_id,
+            Self::Train(t) => t.round_id,
+            Self::Evaluate(t) => t.round_id,
+        }
+    }
+
+    /// The prompt a task belongs to, for per-prompt tasks.
+    pub fn prompt_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Generate(t) => Some(t.prompt_id),
+            Self::Judge(t) => Some(t.prompt_id),
+            Self::Aggregate(t) => Some(t.prompt_id),
+            Self::Train(_) | Self::Evaluate(_) => None,
+        }
+    }
+
+    /// The natural key: equal for every delivery of the same piece of work.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Generate(t) => format!("generate/{}/{}", t.round_id, t.prompt_id),
+            Self::Judge(t) => format!("judge/{}/{}/{}/{}", t.round_id, t.prompt_id, t.i, t.j),
+            Self::Aggregate(t) => format!("aggregate/{}/{}", t.round_id, t.prompt_id),
+            Self::Train(t) => format!("train/{}", t.round_id),
+            Self::Evaluate(t) => format!("evaluate/{}", t.round_id),
+        }
+    }
+
+    pub fn stage(&self) -> &'static str {
+        match self {
+            Self::Generate(_) => "generate",
+            Self::Judge(_) => "judge",
+            Self::Aggregate(_) => "aggregate",
+            Self::Train(_) => "train",
+            Self::Evaluate(_) => "evaluate",
+        }
+    }
+}
+
+pub fn route_of(queue: WorkQueue) -> Route {
+    Route::to(queue)
+}

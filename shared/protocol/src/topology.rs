@@ -1,0 +1,47 @@
+//! Where messages go. Work queues carry tasks to workers; `events` carries completions to the
+//! orchestrator; `dead` collects what the work queues dead-letter.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkQueue {
+    Generate,
+    Judge,
+    Aggregate,
+    Train,
+    Evaluate,
+    Events,
+}
+
+impl WorkQueue {
+    pub const ALL: [WorkQueue; 6] =
+        [Self::Generate, Self::Judge, Self::Aggregate, Self::Train, Self::Evaluate, Self::Events];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Generate => "generate",
+            Self::Judge => "judge",
+            Self::Aggregate => "aggregate",
+            Self::Train => "train",
+            Self::Evaluate => "evaluate",
+            Self::Events => "events",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.name() == name)
+    }
+}
+
+/// A routing decision: the work queue a message is for. Exchanges and prefixes are the queue layer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub queue: WorkQueue,
+}
+
+impl Route {
+    pub const fn to(queue: WorkQueue) -> Self {
+        Self { queue }
+    }
+}

@@ -1,0 +1,61 @@
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct NewPrompt {
+    pub question: String,
+    pub image_ref: Option<String>,
+    pub reference_answer: Option<String>,
+}
+
+pub async fn create(conn: &mut PgConnection, name: &str, prompts: &[NewPrompt]) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query("insert into datasets (id, name) values ($1, $2)").bind(id).bind(name).execute(&mut *conn).await?;
+    let ids: Vec<Uuid> = prompts.iter().map(|_| Uuid::now_v7()).collect();
+    let positions: Vec<i32> = (0..prompts.len() as i32).collect();
+    let questions: Vec<&str> = prompts.iter().map(|p| p.question.as_str()).collect();
+    let images: Vec<Option<&str>> = prompts.iter().map(|p| p.image_ref.as_deref()).collect();
+    let refs: Vec<Option<&str>> = prompts.iter().map(|p| p.reference_answer.as_deref()).collect();
+    sqlx::query(
+        "insert into prompts (id, dataset_id, position, question, image_ref, reference_answer)
+         select u.id, $1, u.position, u.question, u.image_ref, u.reference_answer
+         from unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[])
+              as u(id, position, question, image_ref, reference_answer)",
+    )
+    .bind(id)
+    .bind(&ids)
+    .bind(&positions)
+    .bind(&questions)
+    .bind(&images)
+    .bind(&refs)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct DatasetSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub prompts: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<DatasetSummary>> {
+    sqlx::query_as(
+        "select d.id, d.name, (select count(*) from prompts p where p.dataset_id = d.id) as prompts, d.created_at
+         from datasets d where d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn prompt_count(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select count(*) from prompts where dataset_id = $1").bind(id).fetch_one(conn).await
+}
+
+/// Questions of the given prompts, with their ids.
+pub async fn questions(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("select id, question from prompts where id = any($1)").bind(ids).fetch_all(conn).await
+}

@@ -1,0 +1,240 @@
+//! Result rows written by workers: samples, judgments, rewards and pairs. Every insert is keyed by its
+//! natural key and ignores conflicts; callers learn which rows were new, and only those count.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+pub struct NewSamples<'a> {
+    pub round: Uuid,
+    pub prompt: Uuid,
+    pub responses: &'a [String],
+}
+
+/// Inserts samples of several prompts; returns the (round, prompt) keys that were newly written.
+pub async fn insert_samples(conn: &mut PgConnection, batch: &[NewSamples<'_>]) -> sqlx::Result<BTreeSet<(Uuid, Uuid)>> {
+    let (mut rounds, mut prompts, mut idx, mut texts) = (vec![], vec![], vec![], vec![]);
+    for s in batch {
+        for (i, text) in s.responses.iter().enumerate() {
+            rounds.push(s.round);
+            prompts.push(s.prompt);
+            idx.push(i as i32);
+            texts.push(text.as_str());
+        }
+    }
+    let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "insert into samples (round_id, prompt_id, sample_index, response)
+         select * from unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[])
+         on conflict do nothing returning round_id, prompt_id",
+    )
+    .bind(&rounds)
+    .bind(&prompts)
+    .bind(&idx)
+    .bind(&texts)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Prompt question and sample texts for the judge tasks of a batch, keyed by (round, prompt, index).
+pub struct JudgeInputs {
+    pub questions: HashMap<(Uuid, Uuid), String>,
+    pub samples: HashMap<(Uuid, Uuid, i32), String>,
+}
+
+pub async fn judge_inputs(conn: &mut PgConnection, keys: &[(Uuid, Uuid)]) -> sqlx::Result<JudgeInputs> {
+    let rounds: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+    let prompts: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
+    let samples: Vec<(Uuid, Uuid, i32, String)> = sqlx::query_as(
+        "select s.round_id, s.prompt_id, s.sample_index, s.response
+         from samples s join (select distinct * from unnest($1::uuid[], $2::uuid[])) as u(r, p)
+           on s.round_id = u.r and s.prompt_id = u.p",
+    )
+    .bind(&rounds)
+    .bind(&prompts)
+    .fetch_all(&mut *conn)
+    .await?;
+    let questions: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+        "select u.r, p.id, p.question from prompts p
+         join (select distinct * from unnest($1::uuid[], $2::uuid[])) as u(r, p) on p.id = u.p",
+    )
+    .bind(&rounds)
+    .bind(&prompts)
+    .fetch_all(conn)
+    .await?;
+    Ok(JudgeInputs {
+        questions: questions.into_iter().map(|(r, p, q)| ((r, p), q)).collect(),
+        samples: samples.into_iter().map(|(r, p, i, t)| ((r, p, i), t)).collect(),
+    })
+}
+
+pub struct NewJudgment {
+    pub round: Uuid,
+    pub prompt: Uuid,
+    pub i: i32,
+    pub j: i32,
+    pub verdict: serde_json::Value,
+    pub score: Option<f64>,
+    pub raw_output: String,
+}
+
+/// Inserts judgments; returns, per (round, prompt), how many of them were new.
+pub async fn insert_judgments(conn: &mut PgConnection, batch: &[NewJudgment]) -> sqlx::Result<Vec<(Uuid, Uuid, i32)>> {
+    let rounds: Vec<Uuid> = batch.iter().map(|j| j.round).collect();
+    let prompts: Vec<Uuid> = batch.iter().map(|j| j.prompt).collect();
+    let is: Vec<i32> = batch.iter().map(|j| j.i).collect();
+    let js: Vec<i32> = batch.iter().map(|j| j.j).collect();
+    let verdicts: Vec<&serde_json::Value> = batch.iter().map(|j| &j.verdict).collect();
+    let scores: Vec<Option<f64>> = batch.iter().map(|j| j.score).collect();
+    let raws: Vec<&str> = batch.iter().map(|j| j.raw_output.as_str()).collect();
+    sqlx::query_as(
+        "with new as (
+           insert into judgments (round_id, prompt_id, i, j, verdict, score, raw_output)
+           select * from unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[], $5::jsonb[], $6::float8[], $7::text[])
+           on conflict do nothing returning round_id, prompt_id)
+         select round_id, prompt_id, count(*)::int from new group by round_id, prompt_id",
+    )
+    .bind(&rounds)
+    .bind(&prompts)
+    .bind(&is)
+    .bind(&js)
+    .bind(&verdicts)
+    .bind(&scores)
+    .bind(&raws)
+    .fetch_all(conn)
+    .await
+}
+
+/// (i, j, a_ij) of a prompt's parsed judgments.
+pub async fn scores_of(
+    conn: &mut PgConnection,
+    round: Uuid,
+    prompt: Uuid,
+) -> sqlx::Result<Vec<(i32, i32, Option<f64>)>> {
+    sqlx::query_as("select i, j, score from judgments where round_id = $1 and prompt_id = $2 order by i, j")
+        .bind(round)
+        .bind(prompt)
+        .fetch_all(conn)
+        .await
+}
+
+pub struct PairRow {
+    pub chosen: i32,
+    pub rejected: i32,
+    pub chosen_reward: f64,
+    pub rejected_reward: f64,
+}
+
+/// Writes a prompt's rewards and its pair (if any); false when they were already written.
+pub async fn insert_rewards(
+    conn: &mut PgConnection,
+    round: Uuid,
+    prompt: Uuid,
+    rewards: &[f64],
+    pair: Option<PairRow>,
+) -> sqlx::Result<bool> {
+    let idx: Vec<i32> = (0..rewards.len() as i32).collect();
+    let inserted = sqlx::query(
+        "insert into rewards (round_id, prompt_id, sample_index, reward)
+         select $1, $2, * from unnest($3::int[], $4::float8[]) on conflict do nothing",
+    )
+    .bind(round)
+    .bind(prompt)
+    .bind(&idx)
+    .bind(rewards)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if let Some(p) = pair {
+        sqlx::query(
+            "insert into pairs (round_id, prompt_id, chosen_index, rejected_index, chosen_reward, rejected_reward)
+             values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+        )
+        .bind(round)
+        .bind(prompt)
+        .bind(p.chosen)
+        .bind(p.rejected)
+        .bind(p.chosen_reward)
+        .bind(p.rejected_reward)
+        .execute(conn)
+        .await?;
+    }
+    Ok(inserted > 0)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct ExportedPair {
+    pub prompt_id: Uuid,
+    pub question: String,
+    pub image: Option<String>,
+    pub chosen: String,
+    pub rejected: String,
+    pub chosen_reward: f64,
+    pub rejected_reward: f64,
+}
+
+pub async fn pairs_of_round(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<Vec<ExportedPair>> {
+    sqlx::query_as(
+        "select p.prompt_id, q.question, q.image_ref as image, c.response as chosen, r.response as rejected,
+                p.chosen_reward, p.rejected_reward
+         from pairs p
+         join prompts q on q.id = p.prompt_id
+         join samples c on c.round_id = p.round_id and c.prompt_id = p.prompt_id and c.sample_index = p.chosen_index
+         join samples r on r.round_id = p.round_id and r.prompt_id = p.prompt_id and r.sample_index = p.rejected_index
+         where p.round_id = $1 order by q.position",
+    )
+    .bind(round)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, Default, sqlx::FromRow, Serialize)]
+pub struct RoundCounts {
+    pub samples: i64,
+    pub judgments: i64,
+    pub unparsed_judgments: i64,
+    pub pairs: i64,
+}
+
+pub async fn counts(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<RoundCounts> {
+    sqlx::query_as(
+        "select (select count(*) from samples where round_id = $1) as samples,
+                (select count(*) from judgments where round_id = $1) as judgments,
+                (select count(*) from judgments where round_id = $1 and score is null) as unparsed_judgments,
+                (select count(*) from pairs where round_id = $1) as pairs",
+    )
+    .bind(round)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_evaluation(
+    conn: &mut PgConnection,
+    checkpoint: Uuid,
+    round: Uuid,
+    suite: &str,
+    metrics: &serde_json::Value,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "insert into evaluations (checkpoint_id, round_id, suite, metrics) values ($1, $2, $3, $4)
+         on conflict do nothing",
+    )
+    .bind(checkpoint)
+    .bind(round)
+    .bind(suite)
+    .bind(metrics)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn evaluations_of(
+    conn: &mut PgConnection,
+    checkpoint: Uuid,
+) -> sqlx::Result<Vec<(String, serde_json::Value)>> {
+    sqlx::query_as("select suite, metrics from evaluations where checkpoint_id = $1 order by suite")
+        .bind(checkpoint)
+        .fetch_all(conn)
+        .await
+}

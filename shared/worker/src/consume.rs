@@ -1,0 +1,204 @@
+//! The batched consumer loop. It takes what the prefetch window holds (up to `broker.batch`), hands
+//! the batch to the service's handler, and settles every delivery by the handler's verdict: ack only
+//! after the handler committed, requeue on a failed attempt (the queue's delivery limit bounds
+//! that), dead-letter at once what can never succeed. Broker or database outages are waited out with
+//! backoff; the loop never exits on them.
+
+use crate::Runtime;
+use futures::{FutureExt, StreamExt};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::types::FieldTable;
+use protocol::{Task, WorkQueue};
+use queue::{Backoff, Death, Delivery};
+use std::future::Future;
+use std::sync::Arc;
+use telemetry::TraceHeaders;
+
+/// One delivery, decoded enough for a handler to work on it.
+pub struct Incoming {
+    pub kind: String,
+    pub body: Vec<u8>,
+    pub trace: TraceHeaders,
+    pub death: Option<Death>,
+    pub redelivered: bool,
+}
+
+impl Incoming {
+    /// A span for this message's work, child of the trace context it carried.
+    pub fn span(&self, name: &'static str) -> tracing::Span {
+        let span =
+            tracing::info_span!("task", otel.name = name, message.kind = %self.kind, redelivered = self.redelivered);
+        telemetry::set_parent_from(&span, &self.trace);
+        span
+    }
+}
+
+/// How a delivery is settled.
+#[derive(Debug)]
+pub enum Disposition {
+    /// Done (or nothing left to do): acknowledge.
+    Ack,
+    /// This attempt failed; record it and requeue. The queue dead-letters after its delivery limit.
+    Retry { task: Option<Task>, error: String },
+    /// Can never succeed (malformed, unknown type, permanent error): record it and dead-letter now.
+    Reject { task: Option<Task>, error: String },
+}
+
+pub trait Handler: Send + Sync + 'static {
+    /// Handles a batch and returns one disposition per message, in order. An `Err` means the batch
+    /// could not be committed (database or broker trouble); the loop retries it.
+    fn handle(&self, batch: &[Incoming]) -> impl Future<Output = anyhow::Result<Vec<Disposition>>> + Send;
+}
+
+fn incoming(d: &Delivery) -> Incoming {
+    Incoming {
+        kind: d.properties.kind().as_ref().map(|k| k.as_str().to_string()).unwrap_or_default(),
+        body: d.data.clone(),
+        trace: queue::trace_headers_of(&d.properties),
+        death: queue::death_of(&d.properties),
+        redelivered: d.redelivered,
+    }
+}
+
+/// Consumes `queue` until the runtime stops, reconnecting whenever the broker goes away.
+pub async fn consume<H: Handler>(rt: Runtime, queue: WorkQueue, handler: Arc<H>) {
+    consume_named(rt.clone(), rt.topology.queue(queue), handler).await
+}
+
+/// The same for a queue given by its full name (the dead-letter queue).
+pub async fn consume_named<H: Handler>(rt: Runtime, queue_name: String, handler: Arc<H>) {
+    let mut backoff = Backoff::default();
+    while !rt.stopping() {
+        match session(&rt, &queue_name, handler.as_ref(), &mut backoff).await {
+            Ok(()) => break,
+            Err(e) => {
+                rt.set_broker_up(false);
+                tracing::warn!(error = %e, queue = %queue_name, "consumer lost its broker connection; reconnecting");
+                backoff.wait().await;
+            }
+        }
+    }
+}
+
+async fn session<H: Handler>(rt: &Runtime, queue_name: &str, handler: &H, backoff: &mut Backoff) -> anyhow::Result<()> {
+    let conn = queue::connect(rt.broker_url(), &rt.owner).await?;
+    let channel = conn.create_channel().await?;
+    channel.basic_qos(rt.settings.broker.prefetch, BasicQosOptions::default()).await?;
+    let mut consumer = channel
+        .basic_consume(
+            queue_name.into(),
+            rt.owner.as_str().into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    rt.set_broker_up(true);
+    backoff.reset();
+    let max_batch = rt.settings.broker.batch.max(1);
+    loop {
+        let first = tokio::select! {
+            next = consumer.next() => next,
+            _ = rt.stopped() => { let _ = conn.close(200, "shutting down".into()).await; return Ok(()) }
+        };
+        let Some(first) = first else { anyhow::bail!("consumer stream ended") };
+        let mut deliveries = vec![first?];
+        while deliveries.len() < max_batch {
+            match consumer.next().now_or_never() {
+                Some(Some(d)) => deliveries.push(d?),
+                Some(None) => anyhow::bail!("consumer stream ended"),
+                None => break,
+            }
+        }
+        let batch: Vec<Incoming> = deliveries.iter().map(incoming).collect();
+        let dispositions = handle_with_retries(rt, handler, &batch).await;
+        settle(rt, &deliveries, dispositions).await?;
+    }
+}
+
+/// Retries database/broker trouble with backoff (it is not the messages' fault, so it must not use
+/// up their deliveries); when a batch fails for another reason, handles its messages one by one so a
+/// single bad message cannot sink its neighbours.
+async fn handle_with_retries<H: Handler>(rt: &Runtime, handler: &H, batch: &[Incoming]) -> Vec<Disposition> {
+    let mut backoff = Backoff::default();
+    loop {
+        match handler.handle(batch).await {
+            Ok(d) if d.len() == batch.len() => return d,
+            Ok(d) => {
+                tracing::error!(got = d.len(), want = batch.len(), "handler returned the wrong number of dispositions");
+                return batch.iter().map(|_| Disposition::Retry { task: None, error: "handler bug".into() }).collect();
+            }
+            Err(e) if is_transient(&e) => {
+                tracing::warn!(error = %e, "batch failed on infrastructure; retrying");
+                if rt.stopping() {
+                    return batch.iter().map(|_| Disposition::Retry { task: None, error: e.to_string() }).collect();
+                }
+                backoff.wait().await;
+            }
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, "batch failed; isolating its messages");
+                let mut out = Vec::with_capacity(batch.len());
+                for one in batch {
+                    let d = Box::pin(handle_with_retries(rt, handler, std::slice::from_ref(one))).await;
+                    out.extend(d);
+                }
+                return out;
+            }
+            Err(e) => return vec![Disposition::Retry { task: None, error: format!("{e:#}") }],
+        }
+    }
+}
+
+fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<sqlx::Error>().is_some_and(store::is_retryable)
+            || c.downcast_ref::<lapin::Error>().is_some()
+            || c.downcast_ref::<queue::PublishError>().is_some()
+    })
+}
+
+async fn settle(rt: &Runtime, deliveries: &[Delivery], dispositions: Vec<Disposition>) -> anyhow::Result<()> {
+    let all_ack = dispositions.iter().all(|d| matches!(d, Disposition::Ack));
+    if all_ack {
+        if let Some(last) = deliveries.last() {
+            last.acker.ack(BasicAckOptions { multiple: true }).await?;
+        }
+        return Ok(());
+    }
+    for (delivery, disposition) in deliveries.iter().zip(dispositions) {
+        match disposition {
+            Disposition::Ack => {
+                delivery.acker.ack(BasicAckOptions::default()).await?;
+            }
+            Disposition::Retry { task, error } => {
+                record(rt, task.as_ref(), &error).await;
+                delivery.acker.nack(BasicNackOptions { requeue: true, multiple: false }).await?;
+            }
+            Disposition::Reject { task, error } => {
+                record(rt, task.as_ref(), &error).await;
+                delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records a failed attempt with its error, so the dead-letter handler can say why a task died.
+async fn record(rt: &Runtime, task: Option<&Task>, error: &str) {
+    tracing::warn!(error, task = task.map(Task::key), "task attempt failed");
+    let Some(task) = task else { return };
+    let key = task.key();
+    let failed = store::failures::FailedTask {
+        key: &key,
+        stage: task.stage(),
+        round: Some(task.round_id()),
+        prompt: task.prompt_id(),
+    };
+    let result = async {
+        let mut conn = rt.pool.acquire().await?;
+        store::failures::record_attempt(&mut conn, &failed, error).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record a failed attempt");
+    }
+}

@@ -1,0 +1,31 @@
+use config::{BrokerConfig, DatabaseConfig, HealthConfig, LeaseConfig};
+use serde::Deserialize;
+
+/// Every service's settings. Sections a service does not use are ignored, so one environment (a
+/// compose file, a Helm ConfigMap) can serve all services.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseConfig,
+    pub broker: BrokerConfig,
+    #[serde(default)]
+    pub health: HealthConfig,
+    #[serde(default)]
+    pub lease: LeaseConfig,
+    pub backend: Option<backend::BackendConfig>,
+}
+
+impl Settings {
+    pub fn load() -> Result<Self, config::ConfigError> {
+        config::load(serde_json::json!({}))
+    }
+
+    /// The configured model backend; workers refuse to start without one (the fake is never a default).
+    pub fn backends(&self) -> anyhow::Result<backend::Backends> {
+        let cfg = self.backend.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "CRITICLOOP_BACKEND__KIND is not set: choose a model backend (fake is the only one built so far)"
+            )
+        })?;
+        backend::build(cfg).map_err(anyhow::Error::msg)
+    }
+}
