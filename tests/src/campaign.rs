@@ -1,5 +1,5 @@
 use devcluster::Cluster;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// Creates a dataset of `n` prompts through the API; `question(i)` writes prompt i.

@@ -1,6 +1,6 @@
 //! The round saga end to end through the real binaries, RabbitMQ and Postgres (fake model backend).
 
-use criticloop_tests::{campaign, counts, Cluster, ClusterOptions};
+use criticloop_tests::{Cluster, ClusterOptions, campaign, counts};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,8 +1,8 @@
 //! Bearer-token authentication for everything but the probes.
 
-use crate::{error::ApiError, AppState};
+use crate::{AppState, error::ApiError};
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -21,11 +21,16 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
         .into_response();
     };
     let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the Authorization header must be `Bearer <token>`")
-            .into_response();
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "the Authorization header must be `Bearer <token>`",
+        )
+        .into_response();
     };
     if !state.tokens.iter().any(|t| constant_time_eq(t.as_bytes(), token.as_bytes())) {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the bearer token is not valid").into_response();
+        return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the bearer token is not valid")
+            .into_response();
     }
     next.run(req).await
 }

@@ -1,9 +1,9 @@
 //! One error type at the HTTP edge: a status, a stable code, a message a person can act on, and the
 //! fields at fault. Causes are logged; SQL never leaks into a response.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use protocol::FieldError;
 
 #[derive(Debug)]
@@ -48,7 +48,11 @@ impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error");
         if store::is_retryable(&e) {
-            return Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unreachable; retry shortly");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unreachable; retry shortly",
+            );
         }
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
@@ -58,7 +62,11 @@ impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         if let Some(sqlx) = e.downcast_ref::<sqlx::Error>() {
             if store::is_retryable(sqlx) {
-                return Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unreachable; retry shortly");
+                return Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is unreachable; retry shortly",
+                );
             }
         }
         tracing::error!(error = %e, "internal error");

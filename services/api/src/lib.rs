@@ -28,14 +28,8 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, declares the broker topology and binds the listener (port 0 picks one).
     pub async fn build(settings: ApiSettings) -> anyhow::Result<Self> {
-        let tokens: Vec<String> = settings
-            .api
-            .tokens
-            .expose()
-            .split(',')
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect();
+        let tokens: Vec<String> =
+            settings.api.tokens.expose().split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
         anyhow::ensure!(!tokens.is_empty(), "CRITICLOOP_API__TOKENS must list at least one bearer token");
         let listener = tokio::net::TcpListener::bind(&settings.api.listen).await?;
         let max_body = settings.api.max_body_bytes;

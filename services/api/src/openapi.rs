@@ -1,11 +1,13 @@
 //! The OpenAPI document, served at `/v1/openapi.json`.
 
 use axum::Json;
+use utoipa::PartialSchema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItemBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, Ref, ResponseBuilder};
-use utoipa::PartialSchema;
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, Ref, ResponseBuilder,
+};
 
 fn op(summary: &str, body: Option<&str>) -> utoipa::openapi::path::Operation {
     let mut b = OperationBuilder::new()
@@ -25,8 +27,16 @@ fn op(summary: &str, body: Option<&str>) -> utoipa::openapi::path::Operation {
 
 pub fn spec() -> utoipa::openapi::OpenApi {
     let paths = PathsBuilder::new()
-        .path("/v1/datasets", PathItemBuilder::new().operation(HttpMethod::Post, op("Create a dataset from inline prompts", Some("NewDataset"))).build())
-        .path("/v1/datasets/{id}", PathItemBuilder::new().operation(HttpMethod::Get, op("Show a dataset", None)).build())
+        .path(
+            "/v1/datasets",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Post, op("Create a dataset from inline prompts", Some("NewDataset")))
+                .build(),
+        )
+        .path(
+            "/v1/datasets/{id}",
+            PathItemBuilder::new().operation(HttpMethod::Get, op("Show a dataset", None)).build(),
+        )
         .path(
             "/v1/campaigns",
             PathItemBuilder::new()
@@ -34,10 +44,24 @@ pub fn spec() -> utoipa::openapi::OpenApi {
                 .operation(HttpMethod::Get, op("List campaigns", None))
                 .build(),
         )
-        .path("/v1/campaigns/{id}", PathItemBuilder::new().operation(HttpMethod::Get, op("A campaign with its rounds and progress", None)).build())
-        .path("/v1/campaigns/{id}/cancel", PathItemBuilder::new().operation(HttpMethod::Post, op("Cancel a campaign", None)).build())
-        .path("/v1/campaigns/{id}/pause", PathItemBuilder::new().operation(HttpMethod::Post, op("Pause a campaign", None)).build())
-        .path("/v1/campaigns/{id}/resume", PathItemBuilder::new().operation(HttpMethod::Post, op("Resume a paused campaign", None)).build())
+        .path(
+            "/v1/campaigns/{id}",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Get, op("A campaign with its rounds and progress", None))
+                .build(),
+        )
+        .path(
+            "/v1/campaigns/{id}/cancel",
+            PathItemBuilder::new().operation(HttpMethod::Post, op("Cancel a campaign", None)).build(),
+        )
+        .path(
+            "/v1/campaigns/{id}/pause",
+            PathItemBuilder::new().operation(HttpMethod::Post, op("Pause a campaign", None)).build(),
+        )
+        .path(
+            "/v1/campaigns/{id}/resume",
+            PathItemBuilder::new().operation(HttpMethod::Post, op("Resume a paused campaign", None)).build(),
+        )
         .path(
             "/v1/campaigns/{id}/rounds/{n}/pairs",
             PathItemBuilder::new().operation(HttpMethod::Get, op("A round's preference pairs (JSONL)", None)).build(),

@@ -37,8 +37,8 @@ impl ApiSettings {
         }
         let common = worker::Settings::load()?;
         let raw: Api = config::load(serde_json::json!({}))?;
-        let api: ApiSection = serde_json::from_value(raw.api)
-            .map_err(|e| anyhow::anyhow!("invalid CRITICLOOP_API__* settings: {e}"))?;
+        let api: ApiSection =
+            serde_json::from_value(raw.api).map_err(|e| anyhow::anyhow!("invalid CRITICLOOP_API__* settings: {e}"))?;
         Ok(Self { common, api })
     }
 }

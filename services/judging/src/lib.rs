@@ -2,8 +2,6 @@
 //! verdicts, stores them with the raw output, and tells the orchestrator when a prompt's K(K-1)
 //! judgments are all in. A prefetch window's tasks are judged in one backend call.
 
-mod render;
-
 use backend::{BackendError, Backends, JudgeRequest};
 use protocol::{EventKind, JudgeTask, MessageType, Task, WorkQueue};
 use std::collections::{HashMap, HashSet};
@@ -46,6 +44,7 @@ impl Handler for JudgingHandler {
         drop(conn);
 
         let mut requests = Vec::new();
+        let mut formats = Vec::new();
         let mut work = Vec::new();
         for (n, task, span) in tasks {
             let ctx = contexts.get(&task.round_id);
@@ -61,8 +60,23 @@ impl Handler for JudgingHandler {
                 out[n] = Some(Disposition::Ack);
                 continue;
             }
+            let rendered = match critic::templates::get(&ctx.config.critic.template) {
+                None => Err(format!("unknown critic template `{}`", ctx.config.critic.template)),
+                Some(t) => t
+                    .render(&critic::Fields::pairwise(question, first, second))
+                    .map(|p| (t, p))
+                    .map_err(|e| e.to_string()),
+            };
+            let (template, prompt) = match rendered {
+                Ok(x) => x,
+                Err(error) => {
+                    out[n] = Some(Disposition::Reject { task: Some(Task::Judge(task)), error });
+                    continue;
+                }
+            };
+            formats.push(template.format);
             requests.push(JudgeRequest {
-                prompt: render::pairwise(&ctx.config.critic.template, question, first, second),
+                prompt: critic::templates::with_image_token(&prompt),
                 question: question.clone(),
                 first: first.clone(),
                 second: second.clone(),
@@ -75,10 +89,10 @@ impl Handler for JudgingHandler {
 
         let mut rows = Vec::new();
         let mut spans: HashMap<(Uuid, Uuid), tracing::Span> = HashMap::new();
-        for ((n, task, span), result) in work.into_iter().zip(results) {
+        for (((n, task, span), result), format) in work.into_iter().zip(results).zip(formats) {
             match result {
                 Ok(raw) => {
-                    let parsed = critic::parse(critic::OutputFormat::CriticPairwise, &raw);
+                    let parsed = critic::parse(format, &raw);
                     let score = parsed.verdict().and_then(critic::relative_score);
                     rows.push(store::results::NewJudgment {
                         round: task.round_id,

@@ -1,4 +1,4 @@
-use crate::{Service, SERVICES};
+use crate::{SERVICES, Service};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -39,12 +39,14 @@ pub struct ClusterOptions {
 
 impl ClusterOptions {
     pub fn new(name: &str) -> Self {
-        let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+        let name: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
         Self {
             name: format!("{name}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
             postgres_url: std::env::var("CRITICLOOP_TEST_POSTGRES")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into()),
-            broker_url: std::env::var("CRITICLOOP_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            broker_url: std::env::var("CRITICLOOP_TEST_AMQP")
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
             database_port: None,
             broker_port: None,
             delivery_limit: 10,

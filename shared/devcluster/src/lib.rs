@@ -6,6 +6,6 @@ mod cluster;
 mod proxy;
 mod services;
 
-pub use cluster::{bin_dir, Cluster, ClusterOptions};
+pub use cluster::{Cluster, ClusterOptions, bin_dir};
 pub use proxy::Proxy;
-pub use services::{Service, SERVICES};
+pub use services::{SERVICES, Service};

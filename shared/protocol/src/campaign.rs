@@ -45,7 +45,7 @@ pub struct CriticSpec {
 }
 
 fn default_template() -> String {
-    "llava-critic-pairwise".into()
+    "llava-critic/pairwise".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -1,7 +1,7 @@
-use crate::{error::ApiError, extract::JsonBody, AppState};
+use crate::{AppState, error::ApiError, extract::JsonBody};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use protocol::{CampaignSpec, Command, Envelope, Event, EventKind, FieldError, Route, WorkQueue};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -12,6 +12,22 @@ pub async fn create(
     JsonBody(spec): JsonBody<CampaignSpec>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     spec.validate().map_err(ApiError::invalid)?;
+    match critic::templates::get(&spec.critic.template) {
+        Some(t) if t.mode == critic::Mode::Pairwise && !t.needs_reference() => {}
+        Some(_) => {
+            return Err(ApiError::invalid(vec![FieldError {
+                field: "critic.template".into(),
+                message: "campaigns rank samples pairwise: choose a pairwise template without a reference answer"
+                    .into(),
+            }]));
+        }
+        None => {
+            return Err(ApiError::invalid(vec![FieldError {
+                field: "critic.template".into(),
+                message: format!("unknown template `{}`", spec.critic.template),
+            }]));
+        }
+    }
     let mut tx = state.rt.pool.begin().await?;
     let prompts = store::datasets::prompt_count(&mut tx, spec.dataset_id).await?;
     if prompts == 0 {
@@ -99,13 +115,22 @@ pub async fn view(state: &AppState, id: Uuid) -> Result<serde_json::Value, ApiEr
     }))
 }
 
-pub async fn cancel(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     command(&state, &raw, Command::Cancel).await
 }
-pub async fn pause(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn pause(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     command(&state, &raw, Command::Pause).await
 }
-pub async fn resume(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn resume(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     command(&state, &raw, Command::Resume).await
 }
 
@@ -114,14 +139,17 @@ pub async fn resume(State(state): State<AppState>, Path(raw): Path<String>) -> R
 async fn command(state: &AppState, raw: &str, command: Command) -> Result<Json<serde_json::Value>, ApiError> {
     let id = crate::extract::id(raw, "campaign")?;
     let mut tx = state.rt.pool.begin().await?;
-    let campaign = store::campaigns::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("campaign"))?;
+    let campaign =
+        store::campaigns::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("campaign"))?;
     let (allowed, next): (&[&str], &str) = match command {
         Command::Cancel => (&["running", "paused"], "cancelled"),
         Command::Pause => (&["running"], "paused"),
         Command::Resume => (&["paused"], "running"),
     };
     if !allowed.contains(&campaign.state.as_str()) {
-        return Err(ApiError::conflict(format!("campaign is {}; cannot {:?} it", campaign.state, command).to_lowercase()));
+        return Err(ApiError::conflict(
+            format!("campaign is {}; cannot {:?} it", campaign.state, command).to_lowercase(),
+        ));
     }
     store::campaigns::set_state(&mut tx, id, next, None).await?;
     let rounds = store::rounds::of_campaign(&mut tx, id).await?;
@@ -135,7 +163,10 @@ async fn command(state: &AppState, raw: &str, command: Command) -> Result<Json<s
         }
         Command::Cancel => {}
     }
-    let event = Envelope::new(Route::to(WorkQueue::Events), &Event { round_id: latest.id, kind: EventKind::Command { command } });
+    let event = Envelope::new(
+        Route::to(WorkQueue::Events),
+        &Event { round_id: latest.id, kind: EventKind::Command { command } },
+    );
     store::outbox::enqueue(&mut tx, &[event], telemetry::current_traceparent().as_deref()).await?;
     tx.commit().await?;
     Ok(Json(view(state, id).await?))

@@ -1,7 +1,7 @@
-use crate::{error::ApiError, extract::JsonBody, AppState};
+use crate::{AppState, error::ApiError, extract::JsonBody};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use protocol::FieldError;
 use serde::Deserialize;
 
@@ -43,7 +43,10 @@ pub async fn create(
         }
         if let Some(img) = &p.image {
             if img.len() != 64 || !img.bytes().all(|b| b.is_ascii_hexdigit()) {
-                errors.push(FieldError { field: format!("prompts[{i}].image"), message: "must be a sha256 hex digest".into() });
+                errors.push(FieldError {
+                    field: format!("prompts[{i}].image"),
+                    message: "must be a sha256 hex digest".into(),
+                });
             }
         }
     }
@@ -53,7 +56,11 @@ pub async fn create(
     let prompts: Vec<store::datasets::NewPrompt> = body
         .prompts
         .into_iter()
-        .map(|p| store::datasets::NewPrompt { question: p.question, image_ref: p.image, reference_answer: p.reference_answer })
+        .map(|p| store::datasets::NewPrompt {
+            question: p.question,
+            image_ref: p.image,
+            reference_answer: p.reference_answer,
+        })
         .collect();
     let mut tx = state.rt.pool.begin().await?;
     let id = store::datasets::create(&mut tx, &body.name, &prompts).await?;

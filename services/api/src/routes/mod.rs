@@ -4,13 +4,13 @@ pub use datasets::{NewDataset, NewPrompt};
 mod pairs;
 mod probes;
 
-use crate::{auth, error::ApiError, AppState};
+use crate::{AppState, auth, error::ApiError};
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
 use tracing::Instrument;
 
 pub fn router(state: AppState, max_body: usize) -> Router {

@@ -1,9 +1,9 @@
-use crate::{error::ApiError, AppState};
+use crate::{AppState, error::ApiError};
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 async fn round_of(state: &AppState, id: &str, n: &str) -> Result<store::rounds::Round, ApiError> {
     let id = crate::extract::id(id, "campaign")?;
@@ -13,7 +13,10 @@ async fn round_of(state: &AppState, id: &str, n: &str) -> Result<store::rounds::
 }
 
 /// A round's best/worst pairs as JSONL, in LLaVA-NeXT's DPO layout plus the rewards.
-pub async fn export(State(state): State<AppState>, Path((id, n)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let round = round_of(&state, &id, &n).await?;
     let mut conn = state.rt.pool.acquire().await?;
     let pairs = store::results::pairs_of_round(&mut conn, round.id).await?;
