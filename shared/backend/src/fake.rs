@@ -18,6 +18,10 @@ use std::time::Duration;
 pub struct FakeConfig {
     /// Sleep per batch call of generation and judging.
     pub latency_ms: u64,
+    /// Overrides `latency_ms` for generation.
+    pub generate_ms: Option<u64>,
+    /// Overrides `latency_ms` for judging.
+    pub judge_ms: Option<u64>,
     /// Sleep per training run (to exercise leases on long tasks).
     pub train_ms: u64,
     /// Sleep per evaluation.
@@ -61,7 +65,7 @@ impl FakeBackend {
 
 impl Policy for FakeBackend {
     fn generate(&self, batch: &[GenerateRequest]) -> Vec<Result<Vec<String>, BackendError>> {
-        sleep(self.config.latency_ms);
+        sleep(self.config.generate_ms.unwrap_or(self.config.latency_ms));
         batch
             .iter()
             .map(|r| {
@@ -81,7 +85,7 @@ impl Policy for FakeBackend {
 
 impl Critic for FakeBackend {
     fn judge(&self, batch: &[JudgeRequest]) -> Vec<Result<String, BackendError>> {
-        sleep(self.config.latency_ms);
+        sleep(self.config.judge_ms.unwrap_or(self.config.latency_ms));
         batch
             .iter()
             .map(|r| {
