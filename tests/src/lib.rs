@@ -2,6 +2,7 @@
 //! saga, and the counts the chaos tests check (lost, duplicated, unexpected).
 
 pub mod campaign;
+pub mod chaos;
 pub mod counts;
 
 pub use devcluster::{Cluster, ClusterOptions, Proxy, Service};
