@@ -4,5 +4,6 @@
 pub mod campaign;
 pub mod chaos;
 pub mod counts;
+pub mod otlp;
 
 pub use devcluster::{Cluster, ClusterOptions, Proxy, Service};
