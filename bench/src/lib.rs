@@ -1,1 +1,8 @@
+//! criticloop's benchmarks: `raw` measures the broker ceiling of this machine (RabbitMQ quorum queue,
+//! persistent messages, publisher confirms, no database); `saga` runs one round of a campaign through
+//! a local cluster of the real service binaries and reads the timings back from Postgres.
+//! `bench/celery_peer.py` is the peer comparison (Celery + RabbitMQ + Postgres, one insert per task).
 
+pub mod raw;
+pub mod report;
+pub mod saga;
