@@ -48,7 +48,10 @@ pub async fn verify(cluster: &Cluster, id: &str, within: Duration) -> anyhow::Re
     let dup = counts::per_prompt_duplicates(&pool, &rid).await?;
     anyhow::ensure!(dup == 0, "{dup} prompts with a wrong number of samples or rewards");
     let (pairs, pairs_counted, done): (i64, i32, (i32, i32, i32)) = {
-        let pairs: i64 = sqlx::query_scalar("select count(*) from pairs where round_id = $1::uuid").bind(&rid).fetch_one(&pool).await?;
+        let pairs: i64 = sqlx::query_scalar("select count(*) from pairs where round_id = $1::uuid")
+            .bind(&rid)
+            .fetch_one(&pool)
+            .await?;
         let row: (i32, i32, i32, i32) = sqlx::query_as(
             "select pairs_total, sampling_done, judging_done, aggregating_done from rounds where id = $1::uuid",
         )
@@ -61,8 +64,10 @@ pub async fn verify(cluster: &Cluster, id: &str, within: Duration) -> anyhow::Re
     anyhow::ensure!(done == (n, n, n), "stage counters {done:?}: an event was applied twice or lost");
     anyhow::ensure!(i64::from(pairs_counted) == pairs, "pairs counted {pairs_counted} but {pairs} rows");
     anyhow::ensure!(round["counts"]["judgments"].as_i64() == Some(expected), "API reports {}", round["counts"]);
-    let trained: i64 =
-        sqlx::query_scalar("select count(*) from checkpoints where round_id = $1::uuid").bind(&rid).fetch_one(&pool).await?;
+    let trained: i64 = sqlx::query_scalar("select count(*) from checkpoints where round_id = $1::uuid")
+        .bind(&rid)
+        .fetch_one(&pool)
+        .await?;
     anyhow::ensure!(trained == 1, "{trained} checkpoints for the round");
     pool.close().await;
     Ok(view)

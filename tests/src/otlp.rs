@@ -1,7 +1,7 @@
 //! An OTLP/HTTP trace receiver inside the test: it decodes what the services export (protobuf) and
 //! keeps (trace id, span name, service) for each span.
 
-use axum::{body::Bytes, extract::State, routing::post, Router};
+use axum::{Router, body::Bytes, extract::State, routing::post};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! Bad requests get a 4xx with a JSON body naming the problem, and nothing is written.
 
-use criticloop_tests::{campaign, Cluster, ClusterOptions, Service};
-use serde_json::{json, Value};
+use criticloop_tests::{Cluster, ClusterOptions, Service, campaign};
+use serde_json::{Value, json};
 
 async fn api_only(name: &str) -> anyhow::Result<Cluster> {
     let mut options = ClusterOptions::new(name);
@@ -29,7 +29,11 @@ async fn written(cluster: &Cluster) -> anyhow::Result<(i64, i64, i64)> {
 
 /// Sends `body` raw to POST /v1/campaigns and returns (status, JSON body).
 async fn post_raw(cluster: &Cluster, body: &str, token: Option<&str>) -> anyhow::Result<(u16, Value)> {
-    let mut req = cluster.http.post(cluster.url("/v1/campaigns")).header("content-type", "application/json").body(body.to_string());
+    let mut req = cluster
+        .http
+        .post(cluster.url("/v1/campaigns"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }

@@ -1,7 +1,7 @@
 //! Every service's RabbitMQ connections cut twice mid-round (through a proxy the test controls, with
 //! a 1.5 s outage each time); the round completes with the same counts.
 
-use criticloop_tests::{chaos, Cluster, ClusterOptions, Proxy};
+use criticloop_tests::{Cluster, ClusterOptions, Proxy, chaos};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,7 +1,7 @@
 //! kill -9 of generation, judging, reward and orchestrator, each at least twice at random moments of
 //! a 200-prompt round; the round completes with lost = duplicated = unexpected = 0.
 
-use criticloop_tests::{chaos, Cluster, ClusterOptions, Service};
+use criticloop_tests::{Cluster, ClusterOptions, Service, chaos};
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
 

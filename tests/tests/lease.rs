@@ -1,6 +1,6 @@
 //! Long tasks run under a lease: not redelivered while their worker lives, taken over when it dies.
 
-use criticloop_tests::{campaign, Cluster, ClusterOptions, Service};
+use criticloop_tests::{Cluster, ClusterOptions, Service, campaign};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,10 @@ fn options(name: &str, train_ms: u64) -> ClusterOptions {
 }
 
 async fn lease_attempts(pool: &sqlx::PgPool, round: &str) -> anyhow::Result<Option<i32>> {
-    Ok(sqlx::query_scalar("select attempt from task_leases where task_key = 'train/' || $1").bind(round).fetch_optional(pool).await?)
+    Ok(sqlx::query_scalar("select attempt from task_leases where task_key = 'train/' || $1")
+        .bind(round)
+        .fetch_optional(pool)
+        .await?)
 }
 
 fn log_count(cluster: &Cluster, service: Service, needle: &str) -> usize {

@@ -1,14 +1,15 @@
 //! Poison tasks: delivered at most the configured number of times, dead-lettered, recorded with their
 //! reason; the round then follows its failure policy.
 
-use criticloop_tests::{campaign, Cluster, ClusterOptions};
-use serde_json::{json, Value};
+use criticloop_tests::{Cluster, ClusterOptions, campaign};
+use serde_json::{Value, json};
 use std::time::Duration;
 
 const LIMIT: u32 = 3;
 
 fn options(name: &str) -> ClusterOptions {
-    let mut o = ClusterOptions::new(name).env("CRITICLOOP_LEASE__TTL_MS", 1000).env("CRITICLOOP_LEASE__HEARTBEAT_MS", 200);
+    let mut o =
+        ClusterOptions::new(name).env("CRITICLOOP_LEASE__TTL_MS", 1000).env("CRITICLOOP_LEASE__HEARTBEAT_MS", 200);
     o.delivery_limit = LIMIT;
     o
 }
@@ -123,7 +124,11 @@ async fn poison_malformed_message_is_dead_lettered_and_recorded() -> anyhow::Res
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows.iter().any(|(_, r)| r.contains("rejected by its worker") && r.contains("unknown message type `judge.v99`")), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|(_, r)| r.contains("rejected by its worker") && r.contains("unknown message type `judge.v99`")),
+        "{rows:?}"
+    );
     assert!(rows.iter().any(|(_, r)| r.contains("malformed `judge.v1` message body")), "{rows:?}");
     let _ = conn.close(200, "done".into()).await;
     pool.close().await;

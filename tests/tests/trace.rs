@@ -1,7 +1,7 @@
 //! One trace per round: every task is a span in the round's trace, across services, linked through
 //! `traceparent` in AMQP headers; spans reach an OTLP receiver.
 
-use criticloop_tests::{campaign, otlp, Cluster, ClusterOptions};
+use criticloop_tests::{Cluster, ClusterOptions, campaign, otlp};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -19,10 +19,8 @@ async fn trace_round_is_one_trace_across_services() -> anyhow::Result<()> {
     assert_eq!(view["state"], "completed", "{view:#}");
     let round = view["rounds"][0]["id"].as_str().expect("round").to_string();
     let pool = cluster.pool().await?;
-    let traceparent: String = sqlx::query_scalar("select traceparent from rounds where id = $1::uuid")
-        .bind(&round)
-        .fetch_one(&pool)
-        .await?;
+    let traceparent: String =
+        sqlx::query_scalar("select traceparent from rounds where id = $1::uuid").bind(&round).fetch_one(&pool).await?;
     let trace_id = traceparent.split('-').nth(1).expect("trace id").to_string();
     cluster.stop_services().await; // flushes every exporter
 
@@ -33,10 +31,16 @@ async fn trace_round_is_one_trace_across_services() -> anyhow::Result<()> {
     let services: BTreeSet<&str> =
         spans.iter().filter(|s| s.trace_id == trace_id).map(|s| s.service.as_str()).collect();
     for s in ["orchestrator", "generation", "judging", "reward", "training", "evaluation"] {
-        assert!(services.contains(format!("criticloop-{s}").as_str()), "{s} missing from the round's trace: {services:?}");
+        assert!(
+            services.contains(format!("criticloop-{s}").as_str()),
+            "{s} missing from the round's trace: {services:?}"
+        );
     }
     for name in ["generate.v1", "aggregate.v1", "train.v1", "evaluate.v1", "event.v1", "round"] {
-        assert!(spans.iter().any(|s| s.name == name && s.trace_id == trace_id), "no `{name}` span in the round's trace");
+        assert!(
+            spans.iter().any(|s| s.name == name && s.trace_id == trace_id),
+            "no `{name}` span in the round's trace"
+        );
     }
     pool.close().await;
     cluster.teardown().await

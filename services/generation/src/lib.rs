@@ -89,12 +89,14 @@ impl Handler for GenerationHandler {
             .map(|(_, t, _, r)| store::results::NewSamples { round: t.round_id, prompt: t.prompt_id, responses: r })
             .collect();
         let fresh = store::results::insert_samples(&mut tx, &rows).await?;
+        let mut events = worker::Emitter::default();
         for (n, task, span, _) in &done {
             if fresh.contains(&(task.round_id, task.prompt_id)) {
-                worker::emit(&mut tx, task.round_id, EventKind::Generated { prompt_id: task.prompt_id }, span).await?;
+                events.push(task.round_id, EventKind::Generated { prompt_id: task.prompt_id }, span);
             }
             out[*n] = Some(Disposition::Ack);
         }
+        events.write(&mut tx).await?;
         tx.commit().await?;
         Ok(out.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect())
     }

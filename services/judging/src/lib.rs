@@ -117,10 +117,12 @@ impl Handler for JudgingHandler {
         let mut tx = self.rt.pool.begin().await?;
         let fresh = store::results::insert_judgments(&mut tx, &rows).await?;
         if !fresh.is_empty() {
+            let mut events = worker::Emitter::default();
             for (round, prompt) in store::progress::add_judgments(&mut tx, &fresh).await? {
                 let span = spans.get(&(round, prompt)).cloned().unwrap_or_else(tracing::Span::current);
-                worker::emit(&mut tx, round, EventKind::Judged { prompt_id: prompt }, &span).await?;
+                events.push(round, EventKind::Judged { prompt_id: prompt }, &span);
             }
+            events.write(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(out.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect())

@@ -31,6 +31,7 @@ impl Handler for DeadLetterHandler {
         for msg in batch {
             record(&mut tx, msg).instrument(msg.span("dead_letter")).await?;
         }
+        store::outbox::notify(&mut tx).await?;
         tx.commit().await?;
         Ok(batch.iter().map(|_| Disposition::Ack).collect())
     }

@@ -25,6 +25,9 @@ async fn reap_once(rt: &Runtime) -> anyhow::Result<()> {
         tracing::info!(task = %key, "lease expired; republishing the task");
         store::outbox::enqueue(&mut tx, std::slice::from_ref(&envelope), traceparent.as_deref()).await?;
     }
+    if !expired.is_empty() {
+        store::outbox::notify(&mut tx).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -7,18 +7,44 @@ use sqlx::PgConnection;
 const CHUNK: usize = 512;
 pub const CHANNEL: &str = "criticloop_outbox";
 
+/// Messages that share a trace context.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub messages: Vec<Envelope>,
+    pub traceparent: Option<String>,
+}
+
+/// Writes messages (in rows of at most `CHUNK`) in one statement. Relays find them by polling within
+/// milliseconds; call [`notify`] to wake them at once. (NOTIFY serializes the commits of every
+/// transaction that uses it, so the hot worker paths do not.)
 pub async fn enqueue(conn: &mut PgConnection, messages: &[Envelope], traceparent: Option<&str>) -> sqlx::Result<()> {
-    if messages.is_empty() {
+    let item = Outgoing { messages: messages.to_vec(), traceparent: traceparent.map(str::to_string) };
+    enqueue_all(conn, std::slice::from_ref(&item)).await
+}
+
+pub async fn enqueue_all(conn: &mut PgConnection, items: &[Outgoing]) -> sqlx::Result<()> {
+    let mut rows: Vec<sqlx::types::Json<&[Envelope]>> = Vec::new();
+    let mut traces: Vec<Option<&str>> = Vec::new();
+    for item in items {
+        for chunk in item.messages.chunks(CHUNK) {
+            rows.push(sqlx::types::Json(chunk));
+            traces.push(item.traceparent.as_deref());
+        }
+    }
+    if rows.is_empty() {
         return Ok(());
     }
-    for chunk in messages.chunks(CHUNK) {
-        sqlx::query("insert into outbox (messages, traceparent) values ($1, $2)")
-            .bind(sqlx::types::Json(chunk))
-            .bind(traceparent)
-            .execute(&mut *conn)
-            .await?;
-    }
-    sqlx::query("select pg_notify($1, '')").bind(CHANNEL).execute(&mut *conn).await?;
+    sqlx::query("insert into outbox (messages, traceparent) select * from unnest($1::jsonb[], $2::text[])")
+        .bind(&rows)
+        .bind(&traces)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Wakes the relays when this transaction commits.
+pub async fn notify(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("select pg_notify($1, '')").bind(CHANNEL).execute(conn).await?;
     Ok(())
 }
 

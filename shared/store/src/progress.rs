@@ -95,3 +95,23 @@ pub async fn states(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<Prompt
             .await?;
     Ok(PromptStates { by_state: rows.into_iter().collect() })
 }
+
+/// Moves the given prompts of a round from `from` to `to`; returns those that moved.
+pub async fn transition_many(
+    conn: &mut PgConnection,
+    round: Uuid,
+    prompts: &[Uuid],
+    from: &str,
+    to: &str,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "update round_prompts set state = $4 where round_id = $1 and prompt_id = any($2) and state = $3
+         returning prompt_id",
+    )
+    .bind(round)
+    .bind(prompts)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}

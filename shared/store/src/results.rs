@@ -106,17 +106,28 @@ pub async fn insert_judgments(conn: &mut PgConnection, batch: &[NewJudgment]) ->
     .await
 }
 
-/// (i, j, a_ij) of a prompt's parsed judgments.
+/// (i, j, a_ij) of the parsed judgments of each given (round, prompt).
 pub async fn scores_of(
     conn: &mut PgConnection,
-    round: Uuid,
-    prompt: Uuid,
-) -> sqlx::Result<Vec<(i32, i32, Option<f64>)>> {
-    sqlx::query_as("select i, j, score from judgments where round_id = $1 and prompt_id = $2 order by i, j")
-        .bind(round)
-        .bind(prompt)
-        .fetch_all(conn)
-        .await
+    keys: &[(Uuid, Uuid)],
+) -> sqlx::Result<HashMap<(Uuid, Uuid), Vec<(i32, i32, Option<f64>)>>> {
+    let rounds: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+    let prompts: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
+    let rows: Vec<(Uuid, Uuid, i32, i32, Option<f64>)> = sqlx::query_as(
+        "select j.round_id, j.prompt_id, j.i, j.j, j.score from judgments j
+         join (select distinct * from unnest($1::uuid[], $2::uuid[])) as u(r, p)
+           on j.round_id = u.r and j.prompt_id = u.p
+         order by j.round_id, j.prompt_id, j.i, j.j",
+    )
+    .bind(&rounds)
+    .bind(&prompts)
+    .fetch_all(conn)
+    .await?;
+    let mut out: HashMap<(Uuid, Uuid), Vec<(i32, i32, Option<f64>)>> = HashMap::new();
+    for (r, p, i, j, a) in rows {
+        out.entry((r, p)).or_default().push((i, j, a));
+    }
+    Ok(out)
 }
 
 pub struct PairRow {
@@ -126,41 +137,59 @@ pub struct PairRow {
     pub rejected_reward: f64,
 }
 
-/// Writes a prompt's rewards and its pair (if any); false when they were already written.
-pub async fn insert_rewards(
-    conn: &mut PgConnection,
-    round: Uuid,
-    prompt: Uuid,
-    rewards: &[f64],
-    pair: Option<PairRow>,
-) -> sqlx::Result<bool> {
-    let idx: Vec<i32> = (0..rewards.len() as i32).collect();
-    let inserted = sqlx::query(
+/// One prompt's aggregation: its rewards r_i and its pair, if any.
+pub struct NewRewards {
+    pub round: Uuid,
+    pub prompt: Uuid,
+    pub rewards: Vec<f64>,
+    pub pair: Option<PairRow>,
+}
+
+/// Writes rewards and pairs of several prompts; returns the (round, prompt) keys written for the
+/// first time (a prompt already aggregated is left as it was).
+pub async fn insert_rewards(conn: &mut PgConnection, batch: &[NewRewards]) -> sqlx::Result<BTreeSet<(Uuid, Uuid)>> {
+    let (mut rounds, mut prompts, mut idx, mut values) = (vec![], vec![], vec![], vec![]);
+    for b in batch {
+        for (i, r) in b.rewards.iter().enumerate() {
+            rounds.push(b.round);
+            prompts.push(b.prompt);
+            idx.push(i as i32);
+            values.push(*r);
+        }
+    }
+    let fresh: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "insert into rewards (round_id, prompt_id, sample_index, reward)
-         select $1, $2, * from unnest($3::int[], $4::float8[]) on conflict do nothing",
+         select * from unnest($1::uuid[], $2::uuid[], $3::int[], $4::float8[])
+         on conflict do nothing returning round_id, prompt_id",
     )
-    .bind(round)
-    .bind(prompt)
+    .bind(&rounds)
+    .bind(&prompts)
     .bind(&idx)
-    .bind(rewards)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if let Some(p) = pair {
+    .bind(&values)
+    .fetch_all(&mut *conn)
+    .await?;
+    let fresh: BTreeSet<(Uuid, Uuid)> = fresh.into_iter().collect();
+    let pairs: Vec<(&NewRewards, &PairRow)> = batch
+        .iter()
+        .filter(|b| fresh.contains(&(b.round, b.prompt)))
+        .filter_map(|b| b.pair.as_ref().map(|p| (b, p)))
+        .collect();
+    if !pairs.is_empty() {
         sqlx::query(
             "insert into pairs (round_id, prompt_id, chosen_index, rejected_index, chosen_reward, rejected_reward)
-             values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+             select * from unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[], $5::float8[], $6::float8[])
+             on conflict do nothing",
         )
-        .bind(round)
-        .bind(prompt)
-        .bind(p.chosen)
-        .bind(p.rejected)
-        .bind(p.chosen_reward)
-        .bind(p.rejected_reward)
+        .bind(pairs.iter().map(|(b, _)| b.round).collect::<Vec<_>>())
+        .bind(pairs.iter().map(|(b, _)| b.prompt).collect::<Vec<_>>())
+        .bind(pairs.iter().map(|(_, p)| p.chosen).collect::<Vec<_>>())
+        .bind(pairs.iter().map(|(_, p)| p.rejected).collect::<Vec<_>>())
+        .bind(pairs.iter().map(|(_, p)| p.chosen_reward).collect::<Vec<_>>())
+        .bind(pairs.iter().map(|(_, p)| p.rejected_reward).collect::<Vec<_>>())
         .execute(conn)
         .await?;
     }
-    Ok(inserted > 0)
+    Ok(fresh)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]

@@ -110,8 +110,17 @@ async fn session<H: Handler>(rt: &Runtime, queue_name: &str, handler: &H, backof
             }
         }
         let batch: Vec<Incoming> = deliveries.iter().map(incoming).collect();
+        let started = std::time::Instant::now();
         let dispositions = handle_with_retries(rt, handler, &batch).await;
+        let handled = started.elapsed();
         settle(rt, &deliveries, dispositions).await?;
+        tracing::debug!(
+            queue = queue_name,
+            size = batch.len(),
+            handle_us = handled.as_micros() as u64,
+            settle_us = (started.elapsed() - handled).as_micros() as u64,
+            "batch"
+        );
     }
 }
 

@@ -11,7 +11,7 @@ mod runtime;
 mod settings;
 
 pub use consume::{Disposition, Handler, Incoming, consume, consume_named};
-pub use emit::{blocking, emit};
+pub use emit::{Emitter, blocking, emit};
 pub use health::serve_health;
 pub use lease::{LeaseGuard, LeaseOutcome, run_leased};
 pub use relay::relay;

@@ -8,6 +8,8 @@ use sqlx::postgres::PgListener;
 use std::time::Duration;
 
 const ROWS_PER_TURN: i64 = 64;
+const MIN_IDLE: Duration = Duration::from_millis(1);
+const MAX_IDLE: Duration = Duration::from_millis(50);
 
 pub async fn relay(rt: Runtime) {
     let mut backoff = Backoff::default();
@@ -25,18 +27,21 @@ async fn session(rt: &Runtime, backoff: &mut Backoff) -> anyhow::Result<()> {
     let mut listener = PgListener::connect_with(&rt.pool).await?;
     listener.listen(store::outbox::CHANNEL).await?;
     backoff.reset();
+    // Polls fast while there is traffic and slows down when idle; a NOTIFY wakes it at once.
+    let mut idle = MIN_IDLE;
     loop {
         if rt.stopping() {
             let _ = conn.close(200, "shutting down".into()).await;
             return Ok(());
         }
-        let relayed = relay_once(rt, &publisher).await?;
-        if relayed == 0 {
-            tokio::select! {
-                n = listener.recv() => { n?; }
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                _ = rt.stopped() => {}
-            }
+        if relay_once(rt, &publisher).await? > 0 {
+            idle = MIN_IDLE;
+            continue;
+        }
+        tokio::select! {
+            n = listener.recv() => { n?; idle = MIN_IDLE; }
+            _ = tokio::time::sleep(idle) => { idle = (idle * 2).min(MAX_IDLE); }
+            _ = rt.stopped() => {}
         }
     }
 }

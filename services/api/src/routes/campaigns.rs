@@ -42,6 +42,7 @@ pub async fn create(
             .await?;
     let event = Envelope::new(Route::to(WorkQueue::Events), &Event { round_id: round, kind: EventKind::RoundCreated });
     store::outbox::enqueue(&mut tx, &[event], telemetry::current_traceparent().as_deref()).await?;
+    store::outbox::notify(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(%campaign, prompts, "campaign created");
     let view = view(&state, campaign).await?;
@@ -168,6 +169,7 @@ async fn command(state: &AppState, raw: &str, command: Command) -> Result<Json<s
         &Event { round_id: latest.id, kind: EventKind::Command { command } },
     );
     store::outbox::enqueue(&mut tx, &[event], telemetry::current_traceparent().as_deref()).await?;
+    store::outbox::notify(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(view(state, id).await?))
 }

@@ -9,9 +9,63 @@ mod prompts;
 mod rounds;
 
 use protocol::{Command, Event, EventKind};
+use std::collections::BTreeMap;
 use store::PgConnection;
+use uuid::Uuid;
 
 pub use rounds::start_round;
+
+/// Applies a batch of events inside the caller's transaction. Per-prompt events are grouped by round
+/// and kind and applied as one set each (one lock of the round, one outbox write per group); the rest
+/// are applied one by one, in order. Causally related events of one prompt never share a batch: a
+/// prompt's next event exists only after this transaction's fan-out commits.
+pub async fn apply_batch(conn: &mut PgConnection, events: &[Event]) -> anyhow::Result<()> {
+    let mut generated: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    let mut judged: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    let mut aggregated: BTreeMap<Uuid, Vec<(Uuid, bool)>> = BTreeMap::new();
+    let mut others = Vec::new();
+    for e in events {
+        match &e.kind {
+            EventKind::Generated { prompt_id } => generated.entry(e.round_id).or_default().push(*prompt_id),
+            EventKind::Judged { prompt_id } => judged.entry(e.round_id).or_default().push(*prompt_id),
+            EventKind::Aggregated { prompt_id, has_pair } => {
+                aggregated.entry(e.round_id).or_default().push((*prompt_id, *has_pair))
+            }
+            _ => others.push(e),
+        }
+    }
+    for (round, prompts) in generated {
+        if let Some(r) = live_round(conn, round).await? {
+            prompts::generated(conn, &r, &prompts).await?;
+        }
+    }
+    for (round, prompts) in judged {
+        if let Some(r) = live_round(conn, round).await? {
+            prompts::judged(conn, &r, &prompts).await?;
+        }
+    }
+    for (round, prompts) in aggregated {
+        if let Some(r) = live_round(conn, round).await? {
+            prompts::aggregated(conn, &r, &prompts).await?;
+        }
+    }
+    for e in others {
+        apply(conn, e).await?;
+    }
+    Ok(())
+}
+
+/// The locked round, unless it is unknown or finished (then its events change nothing).
+async fn live_round(conn: &mut PgConnection, id: Uuid) -> anyhow::Result<Option<store::rounds::Round>> {
+    match store::rounds::lock(conn, id).await? {
+        Some(r) if !r.is_terminal() => Ok(Some(r)),
+        Some(_) => Ok(None),
+        None => {
+            tracing::warn!(round = %id, "event for an unknown round ignored");
+            Ok(None)
+        }
+    }
+}
 
 /// Applies one event inside the caller's transaction.
 pub async fn apply(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
@@ -26,9 +80,11 @@ pub async fn apply(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()>
     }
     match &event.kind {
         EventKind::RoundCreated => rounds::start_round(conn, &round).await,
-        EventKind::Generated { prompt_id } => prompts::generated(conn, &round, *prompt_id).await,
-        EventKind::Judged { prompt_id } => prompts::judged(conn, &round, *prompt_id).await,
-        EventKind::Aggregated { prompt_id, has_pair } => prompts::aggregated(conn, &round, *prompt_id, *has_pair).await,
+        EventKind::Generated { prompt_id } => prompts::generated(conn, &round, &[*prompt_id]).await,
+        EventKind::Judged { prompt_id } => prompts::judged(conn, &round, &[*prompt_id]).await,
+        EventKind::Aggregated { prompt_id, has_pair } => {
+            prompts::aggregated(conn, &round, &[(*prompt_id, *has_pair)]).await
+        }
         EventKind::TaskFailed { task_key, stage, prompt_id, reason } => match prompt_id {
             Some(p) => prompts::failed(conn, &round, *p, task_key, reason).await,
             None => rounds::fail(conn, &round, &format!("{stage} task {task_key} failed: {reason}")).await,

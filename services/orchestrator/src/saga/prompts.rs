@@ -1,43 +1,52 @@
-//! Per-prompt transitions: each moves one prompt one step and fans out its next tasks.
+//! Per-prompt transitions, applied to all the prompts of one round that a batch of events names:
+//! each moves its prompts one step and fans out their next tasks in one outbox write.
 
 use super::{fanout, rounds};
 use store::PgConnection;
 use store::rounds::Round;
 use uuid::Uuid;
 
-fn trace() -> Option<String> {
-    telemetry::current_traceparent()
-}
-
-pub async fn generated(conn: &mut PgConnection, round: &Round, prompt: Uuid) -> anyhow::Result<()> {
+pub async fn generated(conn: &mut PgConnection, round: &Round, prompts: &[Uuid]) -> anyhow::Result<()> {
     let next = if round.paused { "generated" } else { "judging" };
-    if !store::progress::transition(conn, round.id, prompt, "sampling", next).await? {
+    let moved = store::progress::transition_many(conn, round.id, prompts, "sampling", next).await?;
+    if moved.is_empty() {
         return Ok(());
     }
     if !round.paused {
-        store::outbox::enqueue(conn, &fanout::judge(round, prompt), trace().as_deref()).await?;
+        let tasks: Vec<_> = moved.iter().flat_map(|p| fanout::judge(round, *p)).collect();
+        store::outbox::enqueue(conn, &tasks, round.traceparent.as_deref()).await?;
     }
-    let round = store::rounds::add_progress(conn, round.id, 1, 0, 0, 0, 0).await?;
+    let round = store::rounds::add_progress(conn, round.id, moved.len() as i32, 0, 0, 0, 0).await?;
     rounds::advance_stage(conn, &round).await
 }
 
-pub async fn judged(conn: &mut PgConnection, round: &Round, prompt: Uuid) -> anyhow::Result<()> {
+pub async fn judged(conn: &mut PgConnection, round: &Round, prompts: &[Uuid]) -> anyhow::Result<()> {
     let next = if round.paused { "judged" } else { "aggregating" };
-    if !store::progress::transition(conn, round.id, prompt, "judging", next).await? {
+    let moved = store::progress::transition_many(conn, round.id, prompts, "judging", next).await?;
+    if moved.is_empty() {
         return Ok(());
     }
     if !round.paused {
-        store::outbox::enqueue(conn, &[fanout::aggregate(round, prompt)], trace().as_deref()).await?;
+        let tasks: Vec<_> = moved.iter().map(|p| fanout::aggregate(round, *p)).collect();
+        store::outbox::enqueue(conn, &tasks, round.traceparent.as_deref()).await?;
     }
-    let round = store::rounds::add_progress(conn, round.id, 0, 1, 0, 0, 0).await?;
+    let round = store::rounds::add_progress(conn, round.id, 0, moved.len() as i32, 0, 0, 0).await?;
     rounds::advance_stage(conn, &round).await
 }
 
-pub async fn aggregated(conn: &mut PgConnection, round: &Round, prompt: Uuid, has_pair: bool) -> anyhow::Result<()> {
-    if !store::progress::transition(conn, round.id, prompt, "aggregating", "aggregated").await? {
+/// `prompts`: (prompt, whether it produced a pair).
+pub async fn aggregated(conn: &mut PgConnection, round: &Round, prompts: &[(Uuid, bool)]) -> anyhow::Result<()> {
+    let ids: Vec<Uuid> = prompts.iter().map(|p| p.0).collect();
+    let moved = store::progress::transition_many(conn, round.id, &ids, "aggregating", "aggregated").await?;
+    if moved.is_empty() {
         return Ok(());
     }
-    let round = store::rounds::add_progress(conn, round.id, 0, 0, 1, 0, i32::from(has_pair)).await?;
+    let pairs = prompts
+        .iter()
+        .filter(|(p, has)| *has && moved.contains(p))
+        .map(|p| p.0)
+        .collect::<std::collections::HashSet<_>>();
+    let round = store::rounds::add_progress(conn, round.id, 0, 0, moved.len() as i32, 0, pairs.len() as i32).await?;
     rounds::advance_stage(conn, &round).await
 }
 

@@ -7,10 +7,6 @@ use store::rounds::Round;
 use tracing::Instrument;
 use uuid::Uuid;
 
-fn trace() -> Option<String> {
-    telemetry::current_traceparent()
-}
-
 async fn campaign_of(conn: &mut PgConnection, round: &Round) -> anyhow::Result<store::campaigns::Campaign> {
     store::campaigns::get(conn, round.campaign_id)
         .await?
@@ -70,7 +66,7 @@ pub async fn advance_stage(conn: &mut PgConnection, round: &Round) -> anyhow::Re
 }
 
 async fn queue_training(conn: &mut PgConnection, round: &Round) -> anyhow::Result<()> {
-    store::outbox::enqueue(conn, &[fanout::train(round)], round.traceparent.as_deref().or(trace().as_deref())).await?;
+    store::outbox::enqueue(conn, &[fanout::train(round)], round.traceparent.as_deref()).await?;
     store::rounds::mark_training_queued(conn, round.id).await?;
     tracing::info!(round = %round.id, pairs = round.pairs_total, "training queued");
     Ok(())
@@ -82,7 +78,7 @@ pub async fn trained(conn: &mut PgConnection, round: &Round, checkpoint: Uuid) -
     }
     store::rounds::set_result(conn, round.id, checkpoint).await?;
     if !round.paused {
-        store::outbox::enqueue(conn, &[fanout::evaluate(round, checkpoint)], trace().as_deref()).await?;
+        store::outbox::enqueue(conn, &[fanout::evaluate(round, checkpoint)], round.traceparent.as_deref()).await?;
         store::rounds::mark_evaluation_queued(conn, round.id, checkpoint).await?;
     }
     Ok(())
