@@ -36,6 +36,7 @@ impl Handler for JudgingHandler {
                 Err(e) => out.push(Some(Disposition::Reject { task: None, error: e.to_string() })),
             }
         }
+        let t0 = std::time::Instant::now();
         let mut conn = self.rt.pool.acquire().await?;
         let rounds: Vec<Uuid> = tasks.iter().map(|t| t.1.round_id).collect::<HashSet<_>>().into_iter().collect();
         let contexts = store::rounds::contexts(&mut conn, &rounds).await?;
@@ -84,8 +85,10 @@ impl Handler for JudgingHandler {
             });
             work.push((n, task, span));
         }
+        let t1 = t0.elapsed();
         let critic = self.backends.critic.clone();
         let results = worker::blocking(move || critic.judge(&requests)).await?;
+        let t2 = t0.elapsed();
 
         let mut rows = Vec::new();
         let mut spans: HashMap<(Uuid, Uuid), tracing::Span> = HashMap::new();
@@ -115,7 +118,9 @@ impl Handler for JudgingHandler {
             }
         }
         let mut tx = self.rt.pool.begin().await?;
+        let tb = std::time::Instant::now();
         let fresh = store::results::insert_judgments(&mut tx, &rows).await?;
+        let t_insert = tb.elapsed();
         if !fresh.is_empty() {
             let mut events = worker::Emitter::default();
             for (round, prompt) in store::progress::add_judgments(&mut tx, &fresh).await? {
@@ -124,7 +129,16 @@ impl Handler for JudgingHandler {
             }
             events.write(&mut tx).await?;
         }
+        let t3 = t0.elapsed();
+        tracing::debug!(begin_insert_us = t_insert.as_micros() as u64, "judge insert");
         tx.commit().await?;
+        tracing::debug!(
+            read_us = t1.as_micros() as u64,
+            model_us = (t2 - t1).as_micros() as u64,
+            write_us = (t3 - t2).as_micros() as u64,
+            commit_us = (t0.elapsed() - t3).as_micros() as u64,
+            "judge batch"
+        );
         Ok(out.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect())
     }
 }

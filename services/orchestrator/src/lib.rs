@@ -12,15 +12,18 @@ use std::sync::Arc;
 pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
     let rt = worker::Runtime::start("orchestrator", settings).await?;
     let tasks = vec![
-        tokio::spawn(worker::consume(
+        // Saga transitions are applied one batch at a time: they serialize on the round row anyway.
+        tokio::spawn(worker::consume_named(
             rt.clone(),
-            protocol::WorkQueue::Events,
+            rt.topology.queue(protocol::WorkQueue::Events),
             Arc::new(events::EventHandler::new(rt.clone())),
+            1,
         )),
         tokio::spawn(worker::consume_named(
             rt.clone(),
             rt.topology.dead_queue(),
             Arc::new(dead_letters::DeadLetterHandler::new(rt.clone())),
+            1,
         )),
         tokio::spawn(reaper::reap(rt.clone())),
     ];

@@ -33,13 +33,20 @@ pub struct BrokerConfig {
     /// Most messages a batched consumer commits in one transaction.
     #[serde(default = "default_batch")]
     pub batch: usize,
+    /// Batches a worker handles at once (each in its own transaction).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_concurrency() -> usize {
+    4
 }
 
 fn default_prefix() -> String {
     "criticloop".into()
 }
 fn default_prefetch() -> u16 {
-    256
+    512
 }
 fn default_delivery_limit() -> u32 {
     10

@@ -60,16 +60,19 @@ fn incoming(d: &Delivery) -> Incoming {
     }
 }
 
-/// Consumes `queue` until the runtime stops, reconnecting whenever the broker goes away.
+/// Consumes `queue` until the runtime stops, reconnecting whenever the broker goes away, with up to
+/// `broker.concurrency` batches in flight.
 pub async fn consume<H: Handler>(rt: Runtime, queue: WorkQueue, handler: Arc<H>) {
-    consume_named(rt.clone(), rt.topology.queue(queue), handler).await
+    let concurrency = rt.settings.broker.concurrency;
+    consume_named(rt.clone(), rt.topology.queue(queue), handler, concurrency).await
 }
 
-/// The same for a queue given by its full name (the dead-letter queue).
-pub async fn consume_named<H: Handler>(rt: Runtime, queue_name: String, handler: Arc<H>) {
+/// The same for a queue given by its full name, with an explicit number of batches in flight (the
+/// orchestrator applies its events one batch at a time).
+pub async fn consume_named<H: Handler>(rt: Runtime, queue_name: String, handler: Arc<H>, concurrency: usize) {
     let mut backoff = Backoff::default();
     while !rt.stopping() {
-        match session(&rt, &queue_name, handler.as_ref(), &mut backoff).await {
+        match session(&rt, &queue_name, &handler, concurrency.max(1), &mut backoff).await {
             Ok(()) => break,
             Err(e) => {
                 rt.set_broker_up(false);
@@ -80,7 +83,13 @@ pub async fn consume_named<H: Handler>(rt: Runtime, queue_name: String, handler:
     }
 }
 
-async fn session<H: Handler>(rt: &Runtime, queue_name: &str, handler: &H, backoff: &mut Backoff) -> anyhow::Result<()> {
+async fn session<H: Handler>(
+    rt: &Runtime,
+    queue_name: &str,
+    handler: &Arc<H>,
+    concurrency: usize,
+    backoff: &mut Backoff,
+) -> anyhow::Result<()> {
     let conn = queue::connect(rt.broker_url(), &rt.owner).await?;
     let channel = conn.create_channel().await?;
     channel.basic_qos(rt.settings.broker.prefetch, BasicQosOptions::default()).await?;
@@ -95,33 +104,50 @@ async fn session<H: Handler>(rt: &Runtime, queue_name: &str, handler: &H, backof
     rt.set_broker_up(true);
     backoff.reset();
     let max_batch = rt.settings.broker.batch.max(1);
-    loop {
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut in_flight = tokio::task::JoinSet::new();
+    let result = loop {
+        // Surface a batch whose acknowledgements failed: the channel is gone, reconnect.
+        if let Some(Ok(Err(e))) = in_flight.try_join_next() {
+            break Err(e);
+        }
+        let Ok(slot) = slots.clone().acquire_owned().await else { break Ok(()) };
         let first = tokio::select! {
             next = consumer.next() => next,
-            _ = rt.stopped() => { let _ = conn.close(200, "shutting down".into()).await; return Ok(()) }
+            _ = rt.stopped() => break Ok(()),
         };
-        let Some(first) = first else { anyhow::bail!("consumer stream ended") };
+        let Some(first) = first else { break Err(anyhow::anyhow!("consumer stream ended")) };
         let mut deliveries = vec![first?];
         while deliveries.len() < max_batch {
             match consumer.next().now_or_never() {
                 Some(Some(d)) => deliveries.push(d?),
-                Some(None) => anyhow::bail!("consumer stream ended"),
+                Some(None) => break,
                 None => break,
             }
         }
-        let batch: Vec<Incoming> = deliveries.iter().map(incoming).collect();
-        let started = std::time::Instant::now();
-        let dispositions = handle_with_retries(rt, handler, &batch).await;
-        let handled = started.elapsed();
-        settle(rt, &deliveries, dispositions).await?;
-        tracing::debug!(
-            queue = queue_name,
-            size = batch.len(),
-            handle_us = handled.as_micros() as u64,
-            settle_us = (started.elapsed() - handled).as_micros() as u64,
-            "batch"
-        );
-    }
+        let (rt, handler, queue) = (rt.clone(), handler.clone(), queue_name.to_string());
+        in_flight.spawn(async move {
+            let _slot = slot;
+            let batch: Vec<Incoming> = deliveries.iter().map(incoming).collect();
+            let started = std::time::Instant::now();
+            let dispositions = handle_with_retries(&rt, handler.as_ref(), &batch).await;
+            let handled = started.elapsed();
+            settle(&rt, &deliveries, dispositions, concurrency == 1).await?;
+            tracing::debug!(
+                queue,
+                size = batch.len(),
+                handle_us = handled.as_micros() as u64,
+                settle_us = (started.elapsed() - handled).as_micros() as u64,
+                "batch"
+            );
+            Ok::<(), anyhow::Error>(())
+        });
+    };
+    // Let batches in flight finish (their results commit; their acks fail if the channel is gone,
+    // and the broker redelivers those messages).
+    while in_flight.join_next().await.is_some() {}
+    let _ = conn.close(200, "closing".into()).await;
+    result
 }
 
 /// Retries database/broker trouble with backoff (it is not the messages' fault, so it must not use
@@ -165,9 +191,16 @@ fn is_transient(e: &anyhow::Error) -> bool {
     })
 }
 
-async fn settle(rt: &Runtime, deliveries: &[Delivery], dispositions: Vec<Disposition>) -> anyhow::Result<()> {
+/// Acknowledges, requeues or dead-letters each delivery. `multiple` acks may only be used when this
+/// batch is the only one in flight (a multiple ack covers every earlier delivery on the channel).
+async fn settle(
+    rt: &Runtime,
+    deliveries: &[Delivery],
+    dispositions: Vec<Disposition>,
+    alone: bool,
+) -> anyhow::Result<()> {
     let all_ack = dispositions.iter().all(|d| matches!(d, Disposition::Ack));
-    if all_ack {
+    if all_ack && alone {
         if let Some(last) = deliveries.last() {
             last.acker.ack(BasicAckOptions { multiple: true }).await?;
         }
