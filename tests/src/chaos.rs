@@ -16,6 +16,8 @@ pub fn slow(options: ClusterOptions) -> ClusterOptions {
         .env("CRITICLOOP_BACKEND__GENERATE_MS", 150)
         .env("CRITICLOOP_BACKEND__JUDGE_MS", 15)
         .env("CRITICLOOP_BROKER__BATCH", 16)
+        // one message per judge task: the most messages in flight when something dies
+        .env("CRITICLOOP_SAGA__JUDGE_PAIRS_PER_MESSAGE", 1)
         .env("CRITICLOOP_LEASE__TTL_MS", 2000)
         .env("CRITICLOOP_LEASE__HEARTBEAT_MS", 300)
 }

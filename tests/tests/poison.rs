@@ -26,7 +26,18 @@ async fn failures(cluster: &Cluster, id: &str) -> anyhow::Result<Vec<Value>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_judge_tasks_dead_letter_and_skip_policy_completes() -> anyhow::Result<()> {
-    let cluster = Cluster::start(options("poison_skip")).await?;
+    // all 6 pairs of a prompt in one message: one dead message per poisoned prompt
+    skip_policy(options("poison_skip"), 2).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poison_judge_tasks_one_pair_per_message() -> anyhow::Result<()> {
+    // one message per judge task: 2 prompts x 6 ordered pairs dead
+    skip_policy(options("poison_pairs").env("CRITICLOOP_SAGA__JUDGE_PAIRS_PER_MESSAGE", 1), 12).await
+}
+
+async fn skip_policy(options: ClusterOptions, dead_messages: usize) -> anyhow::Result<()> {
+    let cluster = Cluster::start(options).await?;
     let dataset = campaign::dataset(&cluster, 40, question).await?;
     let spec = campaign::spec(&dataset, 1, 3, json!({"failure_policy": {"mode": "skip", "max_failed_fraction": 0.1}}));
     let id = campaign::create(&cluster, &spec).await?;
@@ -39,8 +50,7 @@ async fn poison_judge_tasks_dead_letter_and_skip_policy_completes() -> anyhow::R
     assert_eq!(round["counts"]["judgments"], 38 * 6, "no judgment of a poisoned prompt was stored");
 
     let failed = failures(&cluster, &id).await?;
-    // 2 prompts x 6 ordered pairs, every one poisoned
-    assert_eq!(failed.len(), 12, "{failed:#?}");
+    assert_eq!(failed.len(), dead_messages, "{failed:#?}");
     for f in &failed {
         assert_eq!(f["dead"], true, "{f}");
         assert_eq!(f["stage"], "judge");

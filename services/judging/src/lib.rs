@@ -1,8 +1,11 @@
 //! The judging worker: critiques ordered pairs of a prompt's samples with the critic, parses the
 //! verdicts, stores them with the raw output, and tells the orchestrator when a prompt's K(K-1)
-//! judgments are all in. A prefetch window's tasks are judged in one backend call.
+//! judgments are all in. Every pair of every message in the prefetch window's batch goes to the
+//! backend in one call; pairs already judged (a redelivery) are skipped.
 
-use backend::{BackendError, Backends, JudgeRequest};
+mod plan;
+
+use backend::{BackendError, Backends};
 use protocol::{EventKind, JudgeTask, MessageType, Task, WorkQueue};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -36,7 +39,6 @@ impl Handler for JudgingHandler {
                 Err(e) => out.push(Some(Disposition::Reject { task: None, error: e.to_string() })),
             }
         }
-        let t0 = std::time::Instant::now();
         let mut conn = self.rt.pool.acquire().await?;
         let rounds: Vec<Uuid> = tasks.iter().map(|t| t.1.round_id).collect::<HashSet<_>>().into_iter().collect();
         let contexts = store::rounds::contexts(&mut conn, &rounds).await?;
@@ -44,101 +46,75 @@ impl Handler for JudgingHandler {
         let inputs = store::results::judge_inputs(&mut conn, &keys).await?;
         drop(conn);
 
-        let mut requests = Vec::new();
-        let mut formats = Vec::new();
-        let mut work = Vec::new();
-        for (n, task, span) in tasks {
-            let ctx = contexts.get(&task.round_id);
-            let question = inputs.questions.get(&(task.round_id, task.prompt_id));
-            let first = inputs.samples.get(&(task.round_id, task.prompt_id, task.i as i32));
-            let second = inputs.samples.get(&(task.round_id, task.prompt_id, task.j as i32));
-            let (Some(ctx), Some(question), Some(first), Some(second)) = (ctx, question, first, second) else {
-                let error = "the task names a round, prompt or sample that does not exist".to_string();
-                out[n] = Some(Disposition::Reject { task: Some(Task::Judge(task)), error });
-                continue;
-            };
-            if !ctx.wanted() {
-                out[n] = Some(Disposition::Ack);
-                continue;
-            }
-            let rendered = match critic::templates::get(&ctx.config.critic.template) {
-                None => Err(format!("unknown critic template `{}`", ctx.config.critic.template)),
-                Some(t) => t
-                    .render(&critic::Fields::pairwise(question, first, second))
-                    .map(|p| (t, p))
-                    .map_err(|e| e.to_string()),
-            };
-            let (template, prompt) = match rendered {
-                Ok(x) => x,
-                Err(error) => {
-                    out[n] = Some(Disposition::Reject { task: Some(Task::Judge(task)), error });
-                    continue;
+        let plan = plan::Plan::build(&tasks, &contexts, &inputs);
+        for (n, disposition) in &plan.settled {
+            out[*n] = Some(match disposition {
+                plan::Early::Ack => Disposition::Ack,
+                plan::Early::Reject(task, error) => {
+                    Disposition::Reject { task: Some(task.clone()), error: error.clone() }
                 }
-            };
-            formats.push(template.format);
-            requests.push(JudgeRequest {
-                prompt: critic::templates::with_image_token(&prompt),
-                question: question.clone(),
-                first: first.clone(),
-                second: second.clone(),
-                critic_uri: ctx.config.critic.checkpoint.clone(),
             });
-            work.push((n, task, span));
         }
-        let t1 = t0.elapsed();
         let critic = self.backends.critic.clone();
+        let requests = plan.requests.clone();
         let results = worker::blocking(move || critic.judge(&requests)).await?;
-        let t2 = t0.elapsed();
 
         let mut rows = Vec::new();
-        let mut spans: HashMap<(Uuid, Uuid), tracing::Span> = HashMap::new();
-        for (((n, task, span), result), format) in work.into_iter().zip(results).zip(formats) {
+        let mut failures: HashMap<usize, BackendError> = HashMap::new();
+        for (item, result) in plan.items.iter().zip(results) {
             match result {
                 Ok(raw) => {
-                    let parsed = critic::parse(format, &raw);
+                    let parsed = critic::parse(item.format, &raw);
                     let score = parsed.verdict().and_then(critic::relative_score);
                     rows.push(store::results::NewJudgment {
-                        round: task.round_id,
-                        prompt: task.prompt_id,
-                        i: task.i as i32,
-                        j: task.j as i32,
+                        round: item.round,
+                        prompt: item.prompt,
+                        i: item.i,
+                        j: item.j,
                         verdict: serde_json::to_value(&parsed)?,
                         score,
                         raw_output: raw,
                     });
-                    spans.insert((task.round_id, task.prompt_id), span);
-                    out[n] = Some(Disposition::Ack);
                 }
-                Err(BackendError::Transient(e)) => {
-                    out[n] = Some(Disposition::Retry { task: Some(Task::Judge(task)), error: e })
-                }
-                Err(BackendError::Permanent(e)) => {
-                    out[n] = Some(Disposition::Reject { task: Some(Task::Judge(task)), error: e })
+                // A permanent failure of any pair outweighs a transient one of another.
+                Err(e) => {
+                    let keep = matches!(failures.get(&item.message), Some(BackendError::Permanent(_)));
+                    if !keep {
+                        failures.insert(item.message, e);
+                    }
                 }
             }
         }
+        for (n, task, _) in &tasks {
+            if out[*n].is_some() {
+                continue;
+            }
+            out[*n] = Some(match failures.remove(n) {
+                None => Disposition::Ack,
+                Some(BackendError::Transient(e)) => {
+                    Disposition::Retry { task: Some(Task::Judge(task.clone())), error: e }
+                }
+                Some(BackendError::Permanent(e)) => {
+                    Disposition::Reject { task: Some(Task::Judge(task.clone())), error: e }
+                }
+            });
+        }
+
+        // Judgments that succeeded are kept even when a sibling pair of their message will be retried.
+        let spans: HashMap<(Uuid, Uuid), &tracing::Span> =
+            tasks.iter().map(|(_, t, s)| ((t.round_id, t.prompt_id), s)).collect();
         let mut tx = self.rt.pool.begin().await?;
-        let tb = std::time::Instant::now();
         let fresh = store::results::insert_judgments(&mut tx, &rows).await?;
-        let t_insert = tb.elapsed();
         if !fresh.is_empty() {
             let mut events = worker::Emitter::default();
             for (round, prompt) in store::progress::add_judgments(&mut tx, &fresh).await? {
-                let span = spans.get(&(round, prompt)).cloned().unwrap_or_else(tracing::Span::current);
-                events.push(round, EventKind::Judged { prompt_id: prompt }, &span);
+                let current = tracing::Span::current();
+                let span = spans.get(&(round, prompt)).copied().unwrap_or(&current);
+                events.push(round, EventKind::Judged { prompt_id: prompt }, span);
             }
             events.write(&mut tx).await?;
         }
-        let t3 = t0.elapsed();
-        tracing::debug!(begin_insert_us = t_insert.as_micros() as u64, "judge insert");
         tx.commit().await?;
-        tracing::debug!(
-            read_us = t1.as_micros() as u64,
-            model_us = (t2 - t1).as_micros() as u64,
-            write_us = (t3 - t2).as_micros() as u64,
-            commit_us = (t0.elapsed() - t3).as_micros() as u64,
-            "judge batch"
-        );
         Ok(out.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect())
     }
 }

@@ -29,7 +29,7 @@ impl Handler for DeadLetterHandler {
     async fn handle(&self, batch: &[Incoming]) -> anyhow::Result<Vec<Disposition>> {
         let mut tx = self.rt.pool.begin().await?;
         for msg in batch {
-            record(&mut tx, msg).instrument(msg.span("dead_letter")).await?;
+            record(&mut tx, msg, &self.rt.settings.saga).instrument(msg.span("dead_letter")).await?;
         }
         store::outbox::notify(&mut tx).await?;
         tx.commit().await?;
@@ -37,7 +37,7 @@ impl Handler for DeadLetterHandler {
     }
 }
 
-async fn record(tx: &mut store::PgConnection, msg: &Incoming) -> anyhow::Result<()> {
+async fn record(tx: &mut store::PgConnection, msg: &Incoming, saga: &config::SagaConfig) -> anyhow::Result<()> {
     {
         {
             let how = describe(msg.death.as_ref());
@@ -71,7 +71,7 @@ async fn record(tx: &mut store::PgConnection, msg: &Incoming) -> anyhow::Result<
                                 reason,
                             },
                         };
-                        crate::saga::apply(tx, &event).await?;
+                        crate::saga::apply(tx, &event, saga).await?;
                     }
                 }
                 Err(e) => {

@@ -29,7 +29,7 @@ impl Handler for EventHandler {
             }
         }
         let mut tx = self.rt.pool.begin().await?;
-        crate::saga::apply_batch(&mut tx, &events)
+        crate::saga::apply_batch(&mut tx, &events, &self.rt.settings.saga)
             .instrument(tracing::info_span!("saga.apply", events = events.len()))
             .await?;
         store::outbox::notify(&mut tx).await?;

@@ -8,4 +8,4 @@ mod sections;
 
 pub use layers::{ConfigError, load, load_from};
 pub use secret::Secret;
-pub use sections::{BrokerConfig, DatabaseConfig, HealthConfig, LeaseConfig};
+pub use sections::{BrokerConfig, DatabaseConfig, HealthConfig, LeaseConfig, SagaConfig};

@@ -95,3 +95,19 @@ fn default_lease_ttl() -> u64 {
 fn default_heartbeat() -> u64 {
     10_000
 }
+
+/// How the orchestrator shapes a round's work.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SagaConfig {
+    /// Judge tasks (ordered pairs) per message; 0 puts all K(K-1) pairs of a prompt in one message.
+    /// Each pair stays its own task with its own key and row; grouping only saves broker work.
+    #[serde(default)]
+    pub judge_pairs_per_message: usize,
+}
+
+impl Default for SagaConfig {
+    fn default() -> Self {
+        Self { judge_pairs_per_message: 0 }
+    }
+}

@@ -16,14 +16,16 @@ pub struct GenerateTask {
     pub seed: u64,
 }
 
-/// Judge the ordered pair (i, j) of one prompt's samples with the critic.
+/// Judge ordered pairs (i, j) of one prompt's samples with the critic: response i shown first. Each
+/// pair is one judge task with its own natural key (round, prompt, i, j); a message carries one or
+/// more of a prompt's pairs (the orchestrator's `saga.judge_pairs_per_message`), so the broker's
+/// per-message cost is paid once per group rather than once per critic call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeTask {
     pub round_id: Uuid,
     pub prompt_id: Uuid,
-    pub i: u32,
-    pub j: u32,
+    pub pairs: Vec<[u32; 2]>,
 }
 
 /// Turn a prompt's judgments into rewards and its best/worst pair.
@@ -113,7 +115,10 @@ impl Task {
     pub fn key(&self) -> String {
         match self {
             Self::Generate(t) => format!("generate/{}/{}", t.round_id, t.prompt_id),
-            Self::Judge(t) => format!("judge/{}/{}/{}/{}", t.round_id, t.prompt_id, t.i, t.j),
+            Self::Judge(t) => {
+                let pairs: Vec<String> = t.pairs.iter().map(|[i, j]| format!("{i}-{j}")).collect();
+                format!("judge/{}/{}/{}", t.round_id, t.prompt_id, pairs.join(","))
+            }
             Self::Aggregate(t) => format!("aggregate/{}/{}", t.round_id, t.prompt_id),
             Self::Train(t) => format!("train/{}", t.round_id),
             Self::Evaluate(t) => format!("evaluate/{}", t.round_id),

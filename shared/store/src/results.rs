@@ -41,6 +41,8 @@ pub async fn insert_samples(conn: &mut PgConnection, batch: &[NewSamples<'_>]) -
 pub struct JudgeInputs {
     pub questions: HashMap<(Uuid, Uuid), String>,
     pub samples: HashMap<(Uuid, Uuid, i32), String>,
+    /// Pairs already judged (a redelivered task skips them instead of calling the critic again).
+    pub judged: std::collections::HashSet<(Uuid, Uuid, i32, i32)>,
 }
 
 pub async fn judge_inputs(conn: &mut PgConnection, keys: &[(Uuid, Uuid)]) -> sqlx::Result<JudgeInputs> {
@@ -61,11 +63,20 @@ pub async fn judge_inputs(conn: &mut PgConnection, keys: &[(Uuid, Uuid)]) -> sql
     )
     .bind(&rounds)
     .bind(&prompts)
+    .fetch_all(&mut *conn)
+    .await?;
+    let judged: Vec<(Uuid, Uuid, i32, i32)> = sqlx::query_as(
+        "select j.round_id, j.prompt_id, j.i, j.j from judgments j
+         join (select distinct * from unnest($1::uuid[], $2::uuid[])) as u(r, p) on j.round_id = u.r and j.prompt_id = u.p",
+    )
+    .bind(&rounds)
+    .bind(&prompts)
     .fetch_all(conn)
     .await?;
     Ok(JudgeInputs {
         questions: questions.into_iter().map(|(r, p, q)| ((r, p), q)).collect(),
         samples: samples.into_iter().map(|(r, p, i, t)| ((r, p, i), t)).collect(),
+        judged: judged.into_iter().collect(),
     })
 }
 

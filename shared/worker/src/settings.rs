@@ -1,4 +1,4 @@
-use config::{BrokerConfig, DatabaseConfig, HealthConfig, LeaseConfig};
+use config::{BrokerConfig, DatabaseConfig, HealthConfig, LeaseConfig, SagaConfig};
 use serde::Deserialize;
 
 /// Every service's settings. Sections a service does not use are ignored, so one environment (a
@@ -11,6 +11,8 @@ pub struct Settings {
     pub health: HealthConfig,
     #[serde(default)]
     pub lease: LeaseConfig,
+    #[serde(default)]
+    pub saga: SagaConfig,
     pub backend: Option<backend::BackendConfig>,
 }
 

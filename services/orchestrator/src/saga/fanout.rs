@@ -24,13 +24,19 @@ pub fn generate(campaign: &Campaign, round: &Round, prompts: &[Uuid]) -> Vec<Env
         .collect()
 }
 
-/// All K(K-1) ordered pairs: both orders are judged to cancel position bias.
-pub fn judge(round: &Round, prompt: Uuid) -> Vec<Envelope> {
+/// All K(K-1) ordered pairs (both orders are judged to cancel position bias), `per_message` to a
+/// message (0: all of the prompt's pairs in one).
+pub fn judge(round: &Round, prompt: Uuid, per_message: usize) -> Vec<Envelope> {
     let k = round.samples_per_prompt as u32;
-    (0..k)
-        .flat_map(|i| (0..k).filter(move |&j| j != i).map(move |j| (i, j)))
-        .map(|(i, j)| {
-            Envelope::new(Route::to(WorkQueue::Judge), &JudgeTask { round_id: round.id, prompt_id: prompt, i, j })
+    let pairs: Vec<[u32; 2]> = (0..k).flat_map(|i| (0..k).filter(move |&j| j != i).map(move |j| [i, j])).collect();
+    let size = if per_message == 0 { pairs.len().max(1) } else { per_message };
+    pairs
+        .chunks(size)
+        .map(|chunk| {
+            Envelope::new(
+                Route::to(WorkQueue::Judge),
+                &JudgeTask { round_id: round.id, prompt_id: prompt, pairs: chunk.to_vec() },
+            )
         })
         .collect()
 }

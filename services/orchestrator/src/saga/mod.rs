@@ -8,6 +8,7 @@ mod fanout;
 mod prompts;
 mod rounds;
 
+use config::SagaConfig;
 use protocol::{Command, Event, EventKind};
 use std::collections::BTreeMap;
 use store::PgConnection;
@@ -19,7 +20,7 @@ pub use rounds::start_round;
 /// and kind and applied as one set each (one lock of the round, one outbox write per group); the rest
 /// are applied one by one, in order. Causally related events of one prompt never share a batch: a
 /// prompt's next event exists only after this transaction's fan-out commits.
-pub async fn apply_batch(conn: &mut PgConnection, events: &[Event]) -> anyhow::Result<()> {
+pub async fn apply_batch(conn: &mut PgConnection, events: &[Event], saga: &SagaConfig) -> anyhow::Result<()> {
     let mut generated: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
     let mut judged: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
     let mut aggregated: BTreeMap<Uuid, Vec<(Uuid, bool)>> = BTreeMap::new();
@@ -36,7 +37,7 @@ pub async fn apply_batch(conn: &mut PgConnection, events: &[Event]) -> anyhow::R
     }
     for (round, prompts) in generated {
         if let Some(r) = live_round(conn, round).await? {
-            prompts::generated(conn, &r, &prompts).await?;
+            prompts::generated(conn, &r, &prompts, saga).await?;
         }
     }
     for (round, prompts) in judged {
@@ -50,7 +51,7 @@ pub async fn apply_batch(conn: &mut PgConnection, events: &[Event]) -> anyhow::R
         }
     }
     for e in others {
-        apply(conn, e).await?;
+        apply(conn, e, saga).await?;
     }
     Ok(())
 }
@@ -68,7 +69,7 @@ async fn live_round(conn: &mut PgConnection, id: Uuid) -> anyhow::Result<Option<
 }
 
 /// Applies one event inside the caller's transaction.
-pub async fn apply(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()> {
+pub async fn apply(conn: &mut PgConnection, event: &Event, saga: &SagaConfig) -> anyhow::Result<()> {
     // Every handler locks the round row first, then prompt rows: one order, no deadlocks.
     let Some(round) = store::rounds::lock(conn, event.round_id).await? else {
         tracing::warn!(round = %event.round_id, "event for an unknown round ignored");
@@ -80,7 +81,7 @@ pub async fn apply(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()>
     }
     match &event.kind {
         EventKind::RoundCreated => rounds::start_round(conn, &round).await,
-        EventKind::Generated { prompt_id } => prompts::generated(conn, &round, &[*prompt_id]).await,
+        EventKind::Generated { prompt_id } => prompts::generated(conn, &round, &[*prompt_id], saga).await,
         EventKind::Judged { prompt_id } => prompts::judged(conn, &round, &[*prompt_id]).await,
         EventKind::Aggregated { prompt_id, has_pair } => {
             prompts::aggregated(conn, &round, &[(*prompt_id, *has_pair)]).await
@@ -91,7 +92,7 @@ pub async fn apply(conn: &mut PgConnection, event: &Event) -> anyhow::Result<()>
         },
         EventKind::Trained { checkpoint_id } => rounds::trained(conn, &round, *checkpoint_id).await,
         EventKind::Evaluated { checkpoint_id } => rounds::evaluated(conn, &round, *checkpoint_id).await,
-        EventKind::Command { command: Command::Resume } => rounds::resume(conn, &round).await,
+        EventKind::Command { command: Command::Resume } => rounds::resume(conn, &round, saga).await,
         EventKind::Command { command: Command::Pause } => Ok(()),
         EventKind::Command { command: Command::Cancel } => {
             if !round.is_terminal() {

@@ -2,18 +2,24 @@
 //! each moves its prompts one step and fans out their next tasks in one outbox write.
 
 use super::{fanout, rounds};
+use config::SagaConfig;
 use store::PgConnection;
 use store::rounds::Round;
 use uuid::Uuid;
 
-pub async fn generated(conn: &mut PgConnection, round: &Round, prompts: &[Uuid]) -> anyhow::Result<()> {
+pub async fn generated(
+    conn: &mut PgConnection,
+    round: &Round,
+    prompts: &[Uuid],
+    saga: &SagaConfig,
+) -> anyhow::Result<()> {
     let next = if round.paused { "generated" } else { "judging" };
     let moved = store::progress::transition_many(conn, round.id, prompts, "sampling", next).await?;
     if moved.is_empty() {
         return Ok(());
     }
     if !round.paused {
-        let tasks: Vec<_> = moved.iter().flat_map(|p| fanout::judge(round, *p)).collect();
+        let tasks: Vec<_> = moved.iter().flat_map(|p| fanout::judge(round, *p, saga.judge_pairs_per_message)).collect();
         store::outbox::enqueue(conn, &tasks, round.traceparent.as_deref()).await?;
     }
     let round = store::rounds::add_progress(conn, round.id, moved.len() as i32, 0, 0, 0, 0).await?;

@@ -2,6 +2,7 @@
 //! failure with compensation, and resume.
 
 use super::fanout;
+use config::SagaConfig;
 use store::PgConnection;
 use store::rounds::Round;
 use tracing::Instrument;
@@ -136,7 +137,7 @@ pub async fn fail(conn: &mut PgConnection, round: &Round, reason: &str) -> anyho
 }
 
 /// Releases everything a pause held back.
-pub async fn resume(conn: &mut PgConnection, round: &Round) -> anyhow::Result<()> {
+pub async fn resume(conn: &mut PgConnection, round: &Round, saga: &SagaConfig) -> anyhow::Result<()> {
     if round.paused {
         return Ok(());
     }
@@ -153,7 +154,8 @@ pub async fn resume(conn: &mut PgConnection, round: &Round) -> anyhow::Result<()
     let fresh = store::progress::transition_all(conn, round.id, "new", "sampling").await?;
     store::outbox::enqueue(conn, &fanout::generate(&campaign, round, &fresh), tp.as_deref()).await?;
     for prompt in store::progress::transition_all(conn, round.id, "generated", "judging").await? {
-        store::outbox::enqueue(conn, &fanout::judge(round, prompt), tp.as_deref()).await?;
+        store::outbox::enqueue(conn, &fanout::judge(round, prompt, saga.judge_pairs_per_message), tp.as_deref())
+            .await?;
     }
     let judged = store::progress::transition_all(conn, round.id, "judged", "aggregating").await?;
     let tasks: Vec<_> = judged.iter().map(|p| fanout::aggregate(round, *p)).collect();
