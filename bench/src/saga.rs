@@ -23,6 +23,10 @@ pub struct Args {
     /// CRITICLOOP_BROKER__PREFETCH for every service.
     #[arg(long)]
     pub prefetch: Option<u16>,
+    /// CRITICLOOP_SAGA__JUDGE_PAIRS_PER_MESSAGE for the orchestrator (0: all of a prompt's pairs in one
+    /// message, the default; 1: one message per judge task).
+    #[arg(long)]
+    pub pairs_per_message: Option<usize>,
     /// Give up on the campaign after this many seconds.
     #[arg(long, default_value_t = 1800)]
     pub timeout_s: u64,
@@ -34,6 +38,7 @@ pub struct SagaReport {
     pub samples_per_prompt: u32,
     pub batch: Option<usize>,
     pub prefetch: Option<u16>,
+    pub pairs_per_message: Option<usize>,
     pub samples: i64,
     pub judge_tasks: i64,
     /// judgments / (max - min judgments.created_at)
@@ -57,9 +62,10 @@ pub struct SagaReport {
 impl SagaReport {
     pub fn print(&self) {
         let knobs = format!(
-            "batch {}, prefetch {}",
+            "batch {}, prefetch {}, judge pairs per message {}",
             self.batch.map_or("default".into(), |b| b.to_string()),
-            self.prefetch.map_or("default".into(), |p| p.to_string())
+            self.prefetch.map_or("default".into(), |p| p.to_string()),
+            self.pairs_per_message.map_or("default (all of a prompt's)".into(), |p| p.to_string())
         );
         table(
             &format!(
@@ -91,6 +97,9 @@ pub async fn run(args: &Args) -> anyhow::Result<SagaReport> {
     }
     if let Some(p) = args.prefetch {
         options = options.env("CRITICLOOP_BROKER__PREFETCH", p);
+    }
+    if let Some(p) = args.pairs_per_message {
+        options = options.env("CRITICLOOP_SAGA__JUDGE_PAIRS_PER_MESSAGE", p);
     }
     let logs = options.log_dir.join(&options.name);
     eprintln!("starting a cluster (service logs in {})", logs.display());
@@ -177,6 +186,7 @@ async fn measure(cluster: &Cluster, args: &Args) -> anyhow::Result<SagaReport> {
         samples_per_prompt: k,
         batch: args.batch,
         prefetch: args.prefetch,
+        pairs_per_message: args.pairs_per_message,
         samples,
         judge_tasks: judgments,
         judge_per_s_judging_window: judgments as f64 / judging,
