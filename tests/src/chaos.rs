@@ -74,3 +74,42 @@ pub async fn verify(cluster: &Cluster, id: &str, within: Duration) -> anyhow::Re
     pool.close().await;
     Ok(view)
 }
+
+/// Which connections a proxy cut interrupts.
+#[derive(Debug, Clone, Copy)]
+pub enum Link {
+    Broker,
+    Database,
+}
+
+/// Runs the slowed round with every service's `link` through a proxy, cuts all its connections twice
+/// mid-round (1.5 s outage each), and verifies the round.
+pub async fn cut_mid_round(name: &str, link: Link) -> anyhow::Result<()> {
+    let target = match link {
+        Link::Broker => "127.0.0.1:5672",
+        Link::Database => "127.0.0.1:5432",
+    };
+    let proxy = devcluster::Proxy::start(target).await?;
+    let mut options = slow(ClusterOptions::new(name));
+    match link {
+        Link::Broker => options.broker_port = Some(proxy.port),
+        Link::Database => options.database_port = Some(proxy.port),
+    }
+    let cluster = Cluster::start(options).await?;
+    let pool = cluster.pool().await?;
+    let id = start_round(&cluster).await?;
+    let mut in_flight = 0;
+    for wait in [800, 2000] {
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let (state, judgments) = snapshot(&pool).await?;
+        eprintln!("cutting {link:?} connections: round {state}, judgments {judgments}");
+        if matches!(state.as_str(), "sampling" | "judging" | "aggregating") {
+            in_flight += 1;
+        }
+        proxy.cut(Duration::from_millis(1500)).await;
+    }
+    anyhow::ensure!(in_flight >= 1, "no cut hit the round while it was working");
+    verify(&cluster, &id, Duration::from_secs(240)).await?;
+    pool.close().await;
+    cluster.teardown().await
+}

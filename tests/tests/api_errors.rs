@@ -5,14 +5,7 @@ use serde_json::{Value, json};
 
 async fn api_only(name: &str) -> anyhow::Result<Cluster> {
     let mut options = ClusterOptions::new(name);
-    options.skip = vec![
-        Service::Orchestrator,
-        Service::Generation,
-        Service::Judging,
-        Service::Reward,
-        Service::Training,
-        Service::Evaluation,
-    ];
+    options.skip = devcluster::SERVICES.into_iter().filter(|s| *s != Service::Api).collect();
     Cluster::start(options).await
 }
 

@@ -1,8 +1,8 @@
 //! Operator commands on a running round: pause holds back new fan-out until resume; cancel stops the
 //! round for good. Both through the real API and services.
 
-use criticloop_tests::{campaign, counts, Cluster, ClusterOptions};
-use serde_json::{json, Value};
+use criticloop_tests::{Cluster, ClusterOptions, campaign, counts};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 fn slow(name: &str) -> ClusterOptions {
@@ -30,8 +30,10 @@ async fn saga_e2e_pause_holds_fan_out_and_resume_completes() -> anyhow::Result<(
     let cluster = Cluster::start(slow("saga_pause")).await?;
     let dataset = campaign::dataset(&cluster, 60, |i| format!("q{i}")).await?;
     let id = campaign::create(&cluster, &campaign::spec(&dataset, 2, 4, json!({}))).await?;
-    wait_for(&cluster, &id, "some prompts sampled", |v| v["rounds"][0]["progress"]["sampling_done"].as_i64() >= Some(8))
-        .await?;
+    wait_for(&cluster, &id, "some prompts sampled", |v| {
+        v["rounds"][0]["progress"]["sampling_done"].as_i64() >= Some(8)
+    })
+    .await?;
     let r = cluster.post(&format!("/v1/campaigns/{id}/pause"), &json!({})).await?;
     assert_eq!(r.status().as_u16(), 200);
     // in-flight work drains; then nothing moves
@@ -67,8 +69,10 @@ async fn saga_e2e_cancel_stops_the_round() -> anyhow::Result<()> {
     let cluster = Cluster::start(slow("saga_cancel")).await?;
     let dataset = campaign::dataset(&cluster, 60, |i| format!("q{i}")).await?;
     let id = campaign::create(&cluster, &campaign::spec(&dataset, 2, 4, json!({}))).await?;
-    wait_for(&cluster, &id, "some prompts sampled", |v| v["rounds"][0]["progress"]["sampling_done"].as_i64() >= Some(8))
-        .await?;
+    wait_for(&cluster, &id, "some prompts sampled", |v| {
+        v["rounds"][0]["progress"]["sampling_done"].as_i64() >= Some(8)
+    })
+    .await?;
     let r = cluster.post(&format!("/v1/campaigns/{id}/cancel"), &json!({})).await?;
     assert_eq!(r.status().as_u16(), 200);
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -38,53 +38,36 @@ impl Handler for DeadLetterHandler {
 }
 
 async fn record(tx: &mut store::PgConnection, msg: &Incoming, saga: &config::SagaConfig) -> anyhow::Result<()> {
-    {
-        {
-            let how = describe(msg.death.as_ref());
-            match Task::decode(&msg.kind, &msg.body) {
-                Ok(task) => {
-                    let key = task.key();
-                    let failed = store::failures::FailedTask {
-                        key: &key,
-                        stage: task.stage(),
-                        round: Some(task.round_id()),
-                        prompt: task.prompt_id(),
-                    };
-                    let prior: Option<String> =
-                        sqlx::query_scalar("select last_error from task_failures where task_key = $1")
-                            .bind(&key)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let reason = match prior {
-                        Some(last) => format!("{how}; last error: {last}"),
-                        None => how.clone(),
-                    };
-                    let (newly, _) = store::failures::mark_dead(tx, &failed, &reason).await?;
-                    tracing::warn!(task = %key, %reason, newly, "task is dead");
-                    if newly {
-                        let event = Event {
-                            round_id: task.round_id(),
-                            kind: EventKind::TaskFailed {
-                                task_key: key.clone(),
-                                stage: task.stage().into(),
-                                prompt_id: task.prompt_id(),
-                                reason,
-                            },
-                        };
-                        crate::saga::apply(tx, &event, saga).await?;
-                    }
-                }
-                Err(e) => {
-                    // Not a task we can attribute (an event, or a malformed body): record it whole.
-                    let digest = msg.body.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
-                    let key = format!("dead/{}/{digest:016x}", if msg.kind.is_empty() { "untyped" } else { &msg.kind });
-                    let failed = store::failures::FailedTask { key: &key, stage: "unknown", round: None, prompt: None };
-                    let reason = format!("{how}; {e}");
-                    store::failures::mark_dead(tx, &failed, &reason).await?;
-                    tracing::warn!(%key, %reason, "undecodable dead letter recorded");
-                }
-            }
+    let how = describe(msg.death.as_ref());
+    let task = match Task::decode(&msg.kind, &msg.body) {
+        Ok(task) => task,
+        Err(e) => {
+            // Not a task we can attribute (an event, or a malformed body): record it whole.
+            let digest = msg.body.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
+            let kind = if msg.kind.is_empty() { "untyped" } else { &msg.kind };
+            let key = format!("dead/{kind}/{digest:016x}");
+            let failed = store::failures::FailedTask { key: &key, stage: "unknown", round: None, prompt: None };
+            let reason = format!("{how}; {e}");
+            store::failures::mark_dead(tx, &failed, &reason).await?;
+            tracing::warn!(%key, %reason, "undecodable dead letter recorded");
+            return Ok(());
         }
+    };
+    let key = task.key();
+    let reason = match store::failures::last_error(tx, &key).await? {
+        Some(last) => format!("{how}; last error: {last}"),
+        None => how,
+    };
+    let (newly, _) = store::failures::mark_dead(tx, &store::failures::FailedTask::of(&task, &key), &reason).await?;
+    tracing::warn!(task = %key, %reason, newly, "task is dead");
+    if newly {
+        let kind = EventKind::TaskFailed {
+            task_key: key.clone(),
+            stage: task.stage().into(),
+            prompt_id: task.prompt_id(),
+            reason,
+        };
+        crate::saga::apply(tx, &Event { round_id: task.round_id(), kind }, saga).await?;
     }
     Ok(())
 }

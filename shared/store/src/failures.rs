@@ -12,6 +12,13 @@ pub struct FailedTask<'a> {
     pub prompt: Option<Uuid>,
 }
 
+impl<'a> FailedTask<'a> {
+    /// The failure record of `task`, whose natural key is `key` (`task.key()`).
+    pub fn of(task: &'a protocol::Task, key: &'a str) -> Self {
+        Self { key, stage: task.stage(), round: Some(task.round_id()), prompt: task.prompt_id() }
+    }
+}
+
 /// Records one failed attempt; returns the attempts so far.
 pub async fn record_attempt(conn: &mut PgConnection, task: &FailedTask<'_>, error: &str) -> sqlx::Result<i32> {
     sqlx::query_scalar(
@@ -28,6 +35,11 @@ pub async fn record_attempt(conn: &mut PgConnection, task: &FailedTask<'_>, erro
     .bind(error)
     .fetch_one(conn)
     .await
+}
+
+/// The error of the task's last failed attempt, if one was recorded.
+pub async fn last_error(conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select last_error from task_failures where task_key = $1").bind(key).fetch_optional(conn).await
 }
 
 /// Marks the task dead; returns (newly dead?, the last recorded error).

@@ -229,12 +229,7 @@ async fn record(rt: &Runtime, task: Option<&Task>, error: &str) {
     tracing::warn!(error, task = task.map(Task::key), "task attempt failed");
     let Some(task) = task else { return };
     let key = task.key();
-    let failed = store::failures::FailedTask {
-        key: &key,
-        stage: task.stage(),
-        round: Some(task.round_id()),
-        prompt: task.prompt_id(),
-    };
+    let failed = store::failures::FailedTask::of(task, &key);
     let result = async {
         let mut conn = rt.pool.acquire().await?;
         store::failures::record_attempt(&mut conn, &failed, error).await
