@@ -55,6 +55,8 @@ pub struct SagaReport {
     pub barrier_train_queued_s: Option<f64>,
     /// last judgment -> the training worker's lease on train/<round>
     pub barrier_train_claimed_s: Option<f64>,
+    /// last pair written (the last prompt aggregated) -> rounds.training_queued_at
+    pub barrier_last_pair_train_queued_s: Option<f64>,
     /// campaign POST -> completed, as the client saw it (includes polling granularity)
     pub campaign_client_s: f64,
 }
@@ -83,6 +85,7 @@ impl SagaReport {
                 ("judge tasks/s over the round wall time", rate(self.judge_per_s_round)),
                 ("barrier: last judgment -> train queued", opt_secs(self.barrier_train_queued_s)),
                 ("barrier: last judgment -> train claimed", opt_secs(self.barrier_train_claimed_s)),
+                ("  of which last pair -> train queued", opt_secs(self.barrier_last_pair_train_queued_s)),
                 ("campaign as seen by the client", secs(self.campaign_client_s)),
             ],
         );
@@ -135,7 +138,7 @@ async fn wait_finished(cluster: &Cluster, id: &str, within: Duration) -> anyhow:
     }
 }
 
-type Timings = (i64, i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+type Timings = (i64, i64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
 async fn measure(cluster: &Cluster, args: &Args) -> anyhow::Result<SagaReport> {
     let (n, k) = (args.prompts, args.samples);
@@ -164,7 +167,8 @@ async fn measure(cluster: &Cluster, args: &Args) -> anyhow::Result<SagaReport> {
                 extract(epoch from j.first - r.created_at)::float8,
                 extract(epoch from r.finished_at - r.created_at)::float8,
                 extract(epoch from r.training_queued_at - j.last)::float8,
-                extract(epoch from (select claimed_at from task_leases where task_key = $2) - j.last)::float8
+                extract(epoch from (select claimed_at from task_leases where task_key = $2) - j.last)::float8,
+                extract(epoch from r.training_queued_at - (select max(created_at) from pairs where round_id = $1))::float8
          from j, s, r",
     )
     .bind(round)
@@ -172,7 +176,7 @@ async fn measure(cluster: &Cluster, args: &Args) -> anyhow::Result<SagaReport> {
     .fetch_one(&pool)
     .await?;
     pool.close().await;
-    let (judgments, samples, judging, generation, first_judgment, round_wall, queued, claimed) = t;
+    let (judgments, samples, judging, generation, first_judgment, round_wall, queued, claimed, after_pairs) = t;
 
     let expected = (n * k as usize * (k as usize - 1)) as i64;
     anyhow::ensure!(
@@ -197,6 +201,7 @@ async fn measure(cluster: &Cluster, args: &Args) -> anyhow::Result<SagaReport> {
         round_wall_s: round_wall,
         barrier_train_queued_s: queued,
         barrier_train_claimed_s: claimed,
+        barrier_last_pair_train_queued_s: after_pairs,
         campaign_client_s,
     })
 }

@@ -12,18 +12,19 @@ use std::sync::Arc;
 pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
     let rt = worker::Runtime::start("orchestrator", settings).await?;
     let tasks = vec![
-        // Saga transitions are applied one batch at a time: they serialize on the round row anyway.
+        // Saga transitions are applied one batch at a time (they serialize on the round row anyway),
+        // in large batches: a batch costs a few statements per round and kind, not per event.
         tokio::spawn(worker::consume_named(
             rt.clone(),
             rt.topology.queue(protocol::WorkQueue::Events),
             Arc::new(events::EventHandler::new(rt.clone())),
-            1,
+            worker::Batching { size: rt.settings.saga.event_batch, concurrency: 1 },
         )),
         tokio::spawn(worker::consume_named(
             rt.clone(),
             rt.topology.dead_queue(),
             Arc::new(dead_letters::DeadLetterHandler::new(rt.clone())),
-            1,
+            worker::Batching { size: rt.settings.broker.batch, concurrency: 1 },
         )),
         tokio::spawn(reaper::reap(rt.clone())),
     ];

@@ -104,10 +104,17 @@ pub struct SagaConfig {
     /// Each pair stays its own task with its own key and row; grouping only saves broker work.
     #[serde(default)]
     pub judge_pairs_per_message: usize,
+    /// Most events the orchestrator applies in one transaction.
+    #[serde(default = "default_event_batch")]
+    pub event_batch: usize,
+}
+
+fn default_event_batch() -> usize {
+    512
 }
 
 impl Default for SagaConfig {
     fn default() -> Self {
-        Self { judge_pairs_per_message: 0 }
+        Self { judge_pairs_per_message: 0, event_batch: default_event_batch() }
     }
 }

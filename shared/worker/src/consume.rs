@@ -61,18 +61,27 @@ fn incoming(d: &Delivery) -> Incoming {
 }
 
 /// Consumes `queue` until the runtime stops, reconnecting whenever the broker goes away, with up to
-/// `broker.concurrency` batches in flight.
+/// `broker.concurrency` batches of up to `broker.batch` messages in flight.
 pub async fn consume<H: Handler>(rt: Runtime, queue: WorkQueue, handler: Arc<H>) {
-    let concurrency = rt.settings.broker.concurrency;
-    consume_named(rt.clone(), rt.topology.queue(queue), handler, concurrency).await
+    let shape = Batching { size: rt.settings.broker.batch, concurrency: rt.settings.broker.concurrency };
+    consume_named(rt.clone(), rt.topology.queue(queue), handler, shape).await
 }
 
-/// The same for a queue given by its full name, with an explicit number of batches in flight (the
-/// orchestrator applies its events one batch at a time).
-pub async fn consume_named<H: Handler>(rt: Runtime, queue_name: String, handler: Arc<H>, concurrency: usize) {
+/// How a consumer cuts and runs batches.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// Most messages per batch (bounded by the prefetch window too).
+    pub size: usize,
+    /// Batches in flight at once.
+    pub concurrency: usize,
+}
+
+/// The same for a queue given by its full name, with explicit batching (the orchestrator applies its
+/// events one large batch at a time).
+pub async fn consume_named<H: Handler>(rt: Runtime, queue_name: String, handler: Arc<H>, batching: Batching) {
     let mut backoff = Backoff::default();
     while !rt.stopping() {
-        match session(&rt, &queue_name, &handler, concurrency.max(1), &mut backoff).await {
+        match session(&rt, &queue_name, &handler, batching, &mut backoff).await {
             Ok(()) => break,
             Err(e) => {
                 rt.set_broker_up(false);
@@ -87,9 +96,10 @@ async fn session<H: Handler>(
     rt: &Runtime,
     queue_name: &str,
     handler: &Arc<H>,
-    concurrency: usize,
+    batching: Batching,
     backoff: &mut Backoff,
 ) -> anyhow::Result<()> {
+    let concurrency = batching.concurrency.max(1);
     let conn = queue::connect(rt.broker_url(), &rt.owner).await?;
     let channel = conn.create_channel().await?;
     channel.basic_qos(rt.settings.broker.prefetch, BasicQosOptions::default()).await?;
@@ -103,7 +113,7 @@ async fn session<H: Handler>(
         .await?;
     rt.set_broker_up(true);
     backoff.reset();
-    let max_batch = rt.settings.broker.batch.max(1);
+    let max_batch = batching.size.max(1);
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
     let mut in_flight = tokio::task::JoinSet::new();
     let result = loop {

@@ -11,11 +11,11 @@ mod relay;
 mod runtime;
 mod settings;
 
-pub use consume::{Disposition, Handler, Incoming, consume, consume_named};
+pub use consume::{Batching, Disposition, Handler, Incoming, consume, consume_named};
 pub use emit::{Emitter, blocking, emit};
 pub use health::serve_health;
 pub use lease::{LeaseGuard, LeaseOutcome, run_leased};
-pub use leased::{transient, LeasedHandler, LongTask};
+pub use leased::{LeasedHandler, LongTask, transient};
 pub use relay::relay;
 pub use runtime::{Runtime, run_until_stopped, shutdown_signal};
 pub use settings::Settings;
