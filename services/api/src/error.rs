@@ -60,14 +60,14 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        if let Some(sqlx) = e.downcast_ref::<sqlx::Error>() {
-            if store::is_retryable(sqlx) {
-                return Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the database is unreachable; retry shortly",
-                );
-            }
+        if let Some(sqlx) = e.downcast_ref::<sqlx::Error>()
+            && store::is_retryable(sqlx)
+        {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unreachable; retry shortly",
+            );
         }
         tracing::error!(error = %e, "internal error");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")

@@ -183,10 +183,10 @@ impl Cluster {
         let url = format!("http://127.0.0.1:{}/readyz", self.ports[&service]);
         let deadline = Instant::now() + within;
         loop {
-            if let Ok(r) = self.http.get(&url).timeout(Duration::from_secs(2)).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
+            if let Ok(r) = self.http.get(&url).timeout(Duration::from_secs(2)).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
             }
             anyhow::ensure!(Instant::now() < deadline, "{} did not become ready in {within:?}", service.name());
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -152,10 +152,10 @@ impl CampaignSpec {
         if !(self.training.learning_rate > 0.0 && self.training.learning_rate.is_finite()) {
             fail("training.learning_rate", "must be a positive number");
         }
-        if let FailurePolicy::Skip { max_failed_fraction } = self.failure_policy {
-            if !(0.0..=1.0).contains(&max_failed_fraction) {
-                fail("failure_policy.max_failed_fraction", "must be between 0 and 1");
-            }
+        if let FailurePolicy::Skip { max_failed_fraction } = self.failure_policy
+            && !(0.0..=1.0).contains(&max_failed_fraction)
+        {
+            fail("failure_policy.max_failed_fraction", "must be between 0 and 1");
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }

@@ -117,11 +117,14 @@ pub async fn insert_judgments(conn: &mut PgConnection, batch: &[NewJudgment]) ->
     .await
 }
 
-/// (i, j, a_ij) of the parsed judgments of each given (round, prompt).
+/// (i, j, a_ij) of each judged ordered pair; a_ij is None for unparsed verdicts.
+pub type PairScores = Vec<(i32, i32, Option<f64>)>;
+
+/// The scores of each given (round, prompt).
 pub async fn scores_of(
     conn: &mut PgConnection,
     keys: &[(Uuid, Uuid)],
-) -> sqlx::Result<HashMap<(Uuid, Uuid), Vec<(i32, i32, Option<f64>)>>> {
+) -> sqlx::Result<HashMap<(Uuid, Uuid), PairScores>> {
     let rounds: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
     let prompts: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
     let rows: Vec<(Uuid, Uuid, i32, i32, Option<f64>)> = sqlx::query_as(
@@ -134,7 +137,7 @@ pub async fn scores_of(
     .bind(&prompts)
     .fetch_all(conn)
     .await?;
-    let mut out: HashMap<(Uuid, Uuid), Vec<(i32, i32, Option<f64>)>> = HashMap::new();
+    let mut out: HashMap<(Uuid, Uuid), PairScores> = HashMap::new();
     for (r, p, i, j, a) in rows {
         out.entry((r, p)).or_default().push((i, j, a));
     }

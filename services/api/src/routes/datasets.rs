@@ -41,13 +41,13 @@ pub async fn create(
         if p.question.trim().is_empty() {
             errors.push(FieldError { field: format!("prompts[{i}].question"), message: "must not be empty".into() });
         }
-        if let Some(img) = &p.image {
-            if img.len() != 64 || !img.bytes().all(|b| b.is_ascii_hexdigit()) {
-                errors.push(FieldError {
-                    field: format!("prompts[{i}].image"),
-                    message: "must be a sha256 hex digest".into(),
-                });
-            }
+        if let Some(img) = &p.image
+            && (img.len() != 64 || !img.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            errors.push(FieldError {
+                field: format!("prompts[{i}].image"),
+                message: "must be a sha256 hex digest".into(),
+            });
         }
     }
     if !errors.is_empty() {

@@ -163,11 +163,12 @@ pub async fn resume(conn: &mut PgConnection, round: &Round, saga: &SagaConfig) -
     if round.state == "training" && round.training_queued_at.is_none() {
         queue_training(conn, round).await?;
     }
-    if round.state == "evaluating" && round.evaluation_queued_at.is_none() {
-        if let Some(cp) = round.result_checkpoint_id {
-            store::outbox::enqueue(conn, &[fanout::evaluate(round, cp)], tp.as_deref()).await?;
-            store::rounds::mark_evaluation_queued(conn, round.id, cp).await?;
-        }
+    if round.state == "evaluating"
+        && round.evaluation_queued_at.is_none()
+        && let Some(cp) = round.result_checkpoint_id
+    {
+        store::outbox::enqueue(conn, &[fanout::evaluate(round, cp)], tp.as_deref()).await?;
+        store::rounds::mark_evaluation_queued(conn, round.id, cp).await?;
     }
     tracing::info!(round = %round.id, "round resumed");
     Ok(())
