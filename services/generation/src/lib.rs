@@ -2,7 +2,7 @@
 //! prompt's samples to the orchestrator.
 
 use backend::{BackendError, Backends, GenerateRequest};
-use protocol::{EventKind, GenerateTask, MessageType, Task, WorkQueue};
+use protocol::{EventKind, GenerateTask, Task, WorkQueue};
 use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -24,17 +24,7 @@ pub struct GenerationHandler {
 
 impl Handler for GenerationHandler {
     async fn handle(&self, batch: &[Incoming]) -> anyhow::Result<Vec<Disposition>> {
-        let mut out: Vec<Option<Disposition>> = Vec::with_capacity(batch.len());
-        let mut tasks: Vec<(usize, GenerateTask, tracing::Span)> = Vec::new();
-        for (n, msg) in batch.iter().enumerate() {
-            match protocol::message::decode::<GenerateTask>(&msg.kind, &msg.body) {
-                Ok(t) => {
-                    tasks.push((n, t, msg.span(GenerateTask::TYPE)));
-                    out.push(None);
-                }
-                Err(e) => out.push(Some(Disposition::Reject { task: None, error: e.to_string() })),
-            }
-        }
+        let worker::Decoded { messages: tasks, dispositions: mut out } = worker::Decoded::<GenerateTask>::of(batch);
         let mut conn = self.rt.pool.acquire().await?;
         let rounds: Vec<Uuid> = tasks.iter().map(|t| t.1.round_id).collect::<HashSet<_>>().into_iter().collect();
         let contexts = store::rounds::contexts(&mut conn, &rounds).await?;
@@ -98,6 +88,6 @@ impl Handler for GenerationHandler {
         }
         events.write(&mut tx).await?;
         tx.commit().await?;
-        Ok(out.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect())
+        Ok(worker::settled(out))
     }
 }

@@ -6,7 +6,7 @@
 mod plan;
 
 use backend::{BackendError, Backends};
-use protocol::{EventKind, JudgeTask, MessageType, Task, WorkQueue};
+use protocol::{EventKind, JudgeTask, Task, WorkQueue};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -28,17 +28,7 @@ pub struct JudgingHandler {
 
 impl Handler for JudgingHandler {
     async fn handle(&self, batch: &[Incoming]) -> anyhow::Result<Vec<Disposition>> {
-        let mut out: Vec<Option<Disposition>> = Vec::with_capacity(batch.len());
-        let mut tasks: Vec<(usize, JudgeTask, tracing::Span)> = Vec::new();
-        for (n, msg) in batch.iter().enumerate() {
-            match protocol::message::decode::<JudgeTask>(&msg.kind, &msg.body) {
-                Ok(t) => {
-                    tasks.push((n, t, msg.span(JudgeTask::TYPE)));
-                    out.push(None);
-                }
-                Err(e) => out.push(Some(Disposition::Reject { task: None, error: e.to_string() })),
-            }
-        }
+        let worker::Decoded { messages: tasks, dispositions: mut out } = worker::Decoded::<JudgeTask>::of(batch);
         let mut conn = self.rt.pool.acquire().await?;
         let rounds: Vec<Uuid> = tasks.iter().map(|t| t.1.round_id).collect::<HashSet<_>>().into_iter().collect();
         let contexts = store::rounds::contexts(&mut conn, &rounds).await?;
@@ -115,6 +105,6 @@ impl Handler for JudgingHandler {
             events.write(&mut tx).await?;
         }
         tx.commit().await?;
-        Ok(out.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect())
+        Ok(worker::settled(out))
     }
 }

@@ -1,7 +1,7 @@
 //! The reward worker: turns each prompt's K(K-1) judgments into rewards r_i and its best/worst pair.
 //! A batch of prompts is read, computed and written in one transaction.
 
-use protocol::{AggregateTask, EventKind, MessageType, Task, WorkQueue};
+use protocol::{AggregateTask, EventKind, Task, WorkQueue};
 use std::collections::HashSet;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -34,17 +34,7 @@ pub fn aggregate(k: usize, judgments: &[(i32, i32, Option<f64>)]) -> (Vec<f64>, 
 
 impl Handler for RewardHandler {
     async fn handle(&self, batch: &[Incoming]) -> anyhow::Result<Vec<Disposition>> {
-        let mut out: Vec<Option<Disposition>> = Vec::with_capacity(batch.len());
-        let mut tasks = Vec::new();
-        for (n, msg) in batch.iter().enumerate() {
-            match protocol::message::decode::<AggregateTask>(&msg.kind, &msg.body) {
-                Ok(t) => {
-                    tasks.push((n, t, msg.span(AggregateTask::TYPE)));
-                    out.push(None);
-                }
-                Err(e) => out.push(Some(Disposition::Reject { task: None, error: e.to_string() })),
-            }
-        }
+        let worker::Decoded { messages: tasks, dispositions: mut out } = worker::Decoded::<AggregateTask>::of(batch);
         let mut tx = self.rt.pool.begin().await?;
         let round_ids: Vec<Uuid> = tasks.iter().map(|t| t.1.round_id).collect::<HashSet<_>>().into_iter().collect();
         let mut rounds = std::collections::HashMap::new();
@@ -81,6 +71,6 @@ impl Handler for RewardHandler {
         }
         events.write(&mut tx).await?;
         tx.commit().await?;
-        Ok(out.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect())
+        Ok(worker::settled(out))
     }
 }

@@ -249,3 +249,31 @@ async fn record(rt: &Runtime, task: Option<&Task>, error: &str) {
         tracing::warn!(error = %e, "could not record a failed attempt");
     }
 }
+
+/// A batch decoded as messages of type `M`: each decoded message with its index and task span, and
+/// one disposition slot per delivery (filled with a rejection for those that did not decode).
+pub struct Decoded<M> {
+    pub messages: Vec<(usize, M, tracing::Span)>,
+    pub dispositions: Vec<Option<Disposition>>,
+}
+
+impl<M: protocol::MessageType> Decoded<M> {
+    pub fn of(batch: &[Incoming]) -> Self {
+        let mut out = Self { messages: Vec::new(), dispositions: Vec::with_capacity(batch.len()) };
+        for (n, msg) in batch.iter().enumerate() {
+            match protocol::message::decode::<M>(&msg.kind, &msg.body) {
+                Ok(m) => {
+                    out.messages.push((n, m, msg.span(M::TYPE)));
+                    out.dispositions.push(None);
+                }
+                Err(e) => out.dispositions.push(Some(Disposition::Reject { task: None, error: e.to_string() })),
+            }
+        }
+        out
+    }
+}
+
+/// The dispositions of a handled batch; a slot left empty means the message needed nothing: ack.
+pub fn settled(dispositions: Vec<Option<Disposition>>) -> Vec<Disposition> {
+    dispositions.into_iter().map(|d| d.unwrap_or(Disposition::Ack)).collect()
+}

@@ -11,7 +11,7 @@ mod relay;
 mod runtime;
 mod settings;
 
-pub use consume::{Batching, Disposition, Handler, Incoming, consume, consume_named};
+pub use consume::{Batching, Decoded, Disposition, Handler, Incoming, consume, consume_named, settled};
 pub use emit::{Emitter, blocking, emit};
 pub use health::serve_health;
 pub use lease::{LeaseGuard, LeaseOutcome, run_leased};
