@@ -214,16 +214,8 @@ impl Cluster {
         self.spawn(service)
     }
 
-    pub fn is_running(&self, service: Service) -> bool {
-        self.children.contains_key(&service)
-    }
-
     pub fn starts(&self, service: Service) -> u32 {
         self.starts.get(&service).copied().unwrap_or(0)
-    }
-
-    pub fn pid(&self, service: Service) -> Option<u32> {
-        self.children.get(&service).and_then(Child::id)
     }
 
     pub fn log_path(&self, service: Service) -> PathBuf {

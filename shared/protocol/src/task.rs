@@ -1,7 +1,6 @@
 //! Tasks: work for the workers. Each carries its natural key, so a redelivery is recognisable.
 
 use crate::message::MessageType;
-use crate::topology::{Route, WorkQueue};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -134,8 +133,4 @@ impl Task {
             Self::Evaluate(_) => "evaluate",
         }
     }
-}
-
-pub fn route_of(queue: WorkQueue) -> Route {
-    Route::to(queue)
 }

@@ -28,10 +28,6 @@ impl WorkQueue {
             Self::Events => "events",
         }
     }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|q| q.name() == name)
-    }
 }
 
 /// A routing decision: the work queue a message is for. Exchanges and prefixes are the queue layer's.

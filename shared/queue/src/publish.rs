@@ -26,10 +26,6 @@ impl Publisher {
         Ok(Self { channel, topology })
     }
 
-    pub fn channel(&self) -> &Channel {
-        &self.channel
-    }
-
     /// Publishes every message, persistent, and returns once the broker has confirmed all of them.
     pub async fn publish(&self, messages: &[Envelope], trace: &TraceHeaders) -> Result<(), PublishError> {
         let items: Vec<(&Envelope, &TraceHeaders)> = messages.iter().map(|m| (m, trace)).collect();

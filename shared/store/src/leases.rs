@@ -95,11 +95,6 @@ pub async fn take_expired(
     .await
 }
 
-/// How many times a task's lease was claimed (1 = never taken over).
-pub async fn attempts(conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<i32>> {
-    sqlx::query_scalar("select attempt from task_leases where task_key = $1").bind(key).fetch_optional(conn).await
-}
-
 /// Gives the lease up at once (after a failed attempt), so the reaper republishes the task soon.
 pub async fn release(conn: &mut PgConnection, key: &str, owner: &str) -> sqlx::Result<()> {
     sqlx::query(

@@ -68,7 +68,3 @@ pub async fn delete(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
     sqlx::query("delete from outbox where id = any($1)").bind(ids).execute(&mut *conn).await?;
     Ok(())
 }
-
-pub async fn pending(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select count(*) from outbox").fetch_one(conn).await
-}

@@ -4,24 +4,6 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Moves a prompt from `from` to `to`; false when it was not in `from` (already moved, or failed).
-pub async fn transition(
-    conn: &mut PgConnection,
-    round: Uuid,
-    prompt: Uuid,
-    from: &str,
-    to: &str,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query("update round_prompts set state = $4 where round_id = $1 and prompt_id = $2 and state = $3")
-        .bind(round)
-        .bind(prompt)
-        .bind(from)
-        .bind(to)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Moves every prompt of a round in `from` to `to`, returning the prompts moved.
 pub async fn transition_all(conn: &mut PgConnection, round: Uuid, from: &str, to: &str) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar("update round_prompts set state = $3 where round_id = $1 and state = $2 returning prompt_id")

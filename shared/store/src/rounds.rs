@@ -103,17 +103,6 @@ pub async fn by_number(conn: &mut PgConnection, campaign: Uuid, number: i32) -> 
         .await
 }
 
-/// The round that is not finished, if any.
-pub async fn active_of_campaign(conn: &mut PgConnection, campaign: Uuid) -> sqlx::Result<Option<Round>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from rounds where campaign_id = $1
-         and state not in ('completed', 'failed', 'cancelled') order by number desc limit 1"
-    )))
-    .bind(campaign)
-    .fetch_optional(conn)
-    .await
-}
-
 /// States of the given rounds, for workers deciding whether a task is still wanted.
 pub async fn states(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, String)>> {
     sqlx::query_as("select id, state from rounds where id = any($1)").bind(ids).fetch_all(conn).await
