@@ -13,6 +13,10 @@ pub struct Client {
 impl Client {
     pub fn new(base: &str, token: &str) -> anyhow::Result<Self> {
         anyhow::ensure!(!token.is_empty(), "no API token: pass --token or set CRITICLOOP_API_TOKEN");
+        anyhow::ensure!(
+            base.starts_with("http://") || base.starts_with("https://"),
+            "the API URL `{base}` must start with http:// or https:// (--api-url, CRITICLOOP_API_URL)"
+        );
         Ok(Self {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
@@ -20,24 +24,57 @@ impl Client {
         })
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder, what: &str) -> anyhow::Result<Value> {
+    /// Sends the request; a non-2xx answer becomes an error with the API's message and field list.
+    async fn send(&self, req: reqwest::RequestBuilder, what: &str) -> anyhow::Result<reqwest::Response> {
         let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
-            anyhow::anyhow!("cannot reach the criticloop API at {} ({e}); is it running? (--api-url)", self.base)
+            // the innermost cause says what happened (connection refused, DNS, timeout)
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            anyhow::anyhow!(
+                "cannot reach the criticloop API at {} ({cause}); is it running? (--api-url, CRITICLOOP_API_URL)",
+                self.base
+            )
         })?;
         let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            let msg = body["error"]["message"].as_str().unwrap_or("no details");
-            anyhow::bail!("{what} failed: HTTP {status}: {msg}");
+        if status.is_success() {
+            return Ok(resp);
         }
-        Ok(body)
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let msg = body["error"]["message"].as_str().unwrap_or("no details");
+        let fields: Vec<String> = body["error"]["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| format!("{}: {}", f["field"].as_str().unwrap_or("?"), f["message"].as_str().unwrap_or("?")))
+            .collect();
+        let mut text = format!("{what} failed: HTTP {status}: {msg}");
+        if !fields.is_empty() {
+            text.push_str(&format!(" ({})", fields.join("; ")));
+        }
+        if status.as_u16() == 401 {
+            text.push_str(" (check --token, CRITICLOOP_API_TOKEN or the config file)");
+        }
+        anyhow::bail!(text)
+    }
+
+    async fn json(resp: reqwest::Response, what: &str) -> anyhow::Result<Value> {
+        resp.json().await.map_err(|e| anyhow::anyhow!("{what}: the API's answer is not JSON: {e}"))
     }
 
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.send(self.http.get(format!("{}{path}", self.base)), &format!("GET {path}")).await
+        let what = format!("GET {path}");
+        Self::json(self.send(self.http.get(format!("{}{path}", self.base)), &what).await?, &what).await
+    }
+
+    pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
+        let what = format!("GET {path}");
+        Ok(self.send(self.http.get(format!("{}{path}", self.base)), &what).await?.text().await?)
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(body), &format!("POST {path}")).await
+        let what = format!("POST {path}");
+        Self::json(self.send(self.http.post(format!("{}{path}", self.base)).json(body), &what).await?, &what).await
     }
 }

@@ -8,11 +8,6 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Use a running API instead of starting services locally.
-    #[arg(long, env = "CRITICLOOP_API_URL")]
-    pub api_url: Option<String>,
-    #[arg(long, env = "CRITICLOOP_API_TOKEN", default_value = "", hide_env_values = true)]
-    pub token: String,
     /// Prompts in the demo dataset.
     #[arg(long, default_value_t = 200)]
     pub prompts: usize,
@@ -31,11 +26,13 @@ const FAKE_NOTE: &str = "NOTE: this demo runs on the FAKE model backend: respons
 deterministic hashes, not model outputs. It shows the job system (saga, queues, exactly-once counts); the \
 tch model backend is not wired in yet.";
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+/// `api_url` and `token` are the global options: with `--api-url` (or `CRITICLOOP_API_URL`) the demo
+/// uses that running API instead of starting services locally.
+pub async fn run(args: DemoArgs, api_url: Option<String>, token: String) -> anyhow::Result<()> {
     println!("{FAKE_NOTE}\n");
-    match args.api_url.clone() {
+    match api_url {
         Some(url) => {
-            let client = Client::new(&url, &args.token)?;
+            let client = Client::new(&url, &token)?;
             campaign(&client, &args).await
         }
         None => {

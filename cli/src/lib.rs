@@ -1,13 +1,24 @@
 //! The `criticloop` command line.
 
+mod campaign;
 mod client;
+mod config;
+mod dataset;
 mod demo;
+mod pairs;
+mod watch;
 
 pub use client::Client;
 
 #[derive(Debug, clap::Parser)]
 #[command(name = "criticloop", about = "Critic-driven preference learning, run as a job system")]
 pub struct Cli {
+    /// The criticloop API [default: api_url in the config file, else http://127.0.0.1:8080]
+    #[arg(long, global = true, env = "CRITICLOOP_API_URL")]
+    pub api_url: Option<String>,
+    /// API bearer token [default: token in the config file]
+    #[arg(long, global = true, env = "CRITICLOOP_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -16,10 +27,22 @@ pub struct Cli {
 pub enum Command {
     /// Run a demo campaign end to end and print what happened.
     Demo(demo::DemoArgs),
+    /// Upload prompt datasets.
+    #[command(subcommand)]
+    Dataset(dataset::DatasetCommand),
+    /// Create, follow and control campaigns.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
+    /// Export a round's preference pairs for DPO training.
+    #[command(subcommand)]
+    Pairs(pairs::PairsCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Demo(args) => demo::run(args).await,
+        Command::Demo(args) => demo::run(args, cli.api_url, cli.token.unwrap_or_default()).await,
+        Command::Dataset(cmd) => dataset::run(cmd, &config::client(cli.api_url, cli.token)?).await,
+        Command::Campaign(cmd) => campaign::run(cmd, &config::client(cli.api_url, cli.token)?).await,
+        Command::Pairs(cmd) => pairs::run(cmd, &config::client(cli.api_url, cli.token)?).await,
     }
 }

@@ -1,0 +1,173 @@
+//! The `criticloop` command against a local cluster of the real binaries.
+
+use criticloop_tests::{Cluster, ClusterOptions};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Images are named by their sha256 digest.
+const IMAGE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `criticloop` with the given API URL and token; no user config or environment leaks in.
+async fn cli(url: &str, token: &str, args: &[&str]) -> anyhow::Result<Out> {
+    let out = tokio::process::Command::new(devcluster::bin_dir().join("criticloop"))
+        .args(["--api-url", url, "--token", token])
+        .args(args)
+        .env_remove("CRITICLOOP_API_URL")
+        .env_remove("CRITICLOOP_API_TOKEN")
+        .env("CRITICLOOP_CLI_CONFIG", temp("absent-config.toml"))
+        .output()
+        .await?;
+    Ok(Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+async fn run(cluster: &Cluster, args: &[&str]) -> anyhow::Result<Out> {
+    cli(&cluster.api_url, &cluster.token, args).await
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("criticloop-cli-{}-{}-{name}", std::process::id(), uuid::Uuid::new_v4()))
+}
+
+fn write(name: &str, text: &str) -> anyhow::Result<PathBuf> {
+    let p = temp(name);
+    std::fs::write(&p, text)?;
+    Ok(p)
+}
+
+fn s(p: &std::path::Path) -> &str {
+    p.to_str().unwrap_or_default()
+}
+
+fn campaign_toml(dataset: &str, k: u32) -> String {
+    format!(
+        "name = \"cli test\"\ndataset_id = \"{dataset}\"\nrounds = 1\nsamples_per_prompt = {k}\n\n\
+         [policy]\ncheckpoint = \"fake://p\"\n\n[critic]\ncheckpoint = \"fake://c\"\n"
+    )
+}
+
+/// Each line of `path` as JSON with exactly `keys`.
+fn check_jsonl(path: &std::path::Path, keys: &[&str]) -> anyhow::Result<usize> {
+    let text = std::fs::read_to_string(path)?;
+    let mut n = 0;
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line)?;
+        let mut got: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        got.sort_unstable();
+        let mut want = keys.to_vec();
+        want.sort_unstable();
+        assert_eq!(got, want, "{line}");
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_creates_watches_and_exports_a_campaign() -> anyhow::Result<()> {
+    let cluster = Cluster::start(ClusterOptions::new("cli_e2e")).await?;
+    let jsonl = write(
+        "prompts.jsonl",
+        &format!(
+            "{{\"question\": \"what is red?\"}}\n{{\"question\": \"count the dots\", \"image\": \"{IMAGE}\"}}\n\n\
+         {{\"question\": \"q3\", \"reference_answer\": \"a3\"}}\n",
+        ),
+    )?;
+    let out = run(&cluster, &["dataset", "create", "-f", s(&jsonl), "--name", "cli prompts"]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dataset = out.stdout.trim().to_string();
+    assert_eq!(dataset.len(), 36, "{}", out.stdout);
+
+    let spec = write("campaign.toml", &campaign_toml(&dataset, 3))?;
+    let out = run(&cluster, &["campaign", "create", "-f", s(&spec)]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let id = out.stdout.trim().to_string();
+
+    let out = run(&cluster, &["campaign", "watch", &id, "--interval", "0.2"]).await?;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("judging"), "{}", out.stdout);
+    let view: Value = cluster.get(&format!("/v1/campaigns/{id}")).await?.json().await?;
+    assert_eq!(view["state"], "completed", "{view}");
+
+    println!("watch:\n{}", out.stdout);
+    let out = run(&cluster, &["campaign", "status", &id]).await?;
+    println!("status:\n{}", out.stdout);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("completed"), "{}", out.stdout);
+    let out = run(&cluster, &["campaign", "list"]).await?;
+    assert!(out.code == 0 && out.stdout.contains(&id), "{}{}", out.stdout, out.stderr);
+
+    let api_pairs = cluster.get(&format!("/v1/campaigns/{id}/rounds/1/pairs")).await?.text().await?;
+    let expected = api_pairs.lines().filter(|l| !l.trim().is_empty()).count();
+    assert!(expected > 0, "no pairs");
+    let llava = temp("llava.jsonl");
+    let out = run(&cluster, &["pairs", "export", &id, "--round", "1", "--format", "llava", "-o", s(&llava)]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(check_jsonl(&llava, &["id", "image", "prompt", "chosen", "rejected"])?, expected);
+    let trl = temp("trl.jsonl");
+    let out = run(&cluster, &["pairs", "export", &id, "--round", "1", "--format", "trl", "-o", s(&trl)]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(check_jsonl(&trl, &["prompt", "chosen", "rejected", "images"])?, expected);
+    for line in std::fs::read_to_string(&trl)?.lines() {
+        let v: Value = serde_json::from_str(line)?;
+        assert!(v["images"].is_array(), "{line}");
+    }
+
+    // a finished campaign cannot be paused: the API's conflict message comes through
+    let out = run(&cluster, &["campaign", "pause", &id]).await?;
+    assert!(out.code != 0 && out.stderr.contains("cannot pause"), "{}", out.stderr);
+
+    for p in [jsonl, spec, llava, trl] {
+        let _ = std::fs::remove_file(p);
+    }
+    cluster.teardown().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_reports_bad_files_clearly() -> anyhow::Result<()> {
+    let cluster = Cluster::start(ClusterOptions::new("cli_files")).await?;
+    let bad = write("bad.jsonl", "{\"question\": \"fine\"}\n{\"question\": \"broken\"\n{\"question\": \"x\"}\n")?;
+    let out = run(&cluster, &["dataset", "create", "-f", s(&bad), "--name", "bad"]).await?;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.starts_with("error: ") && out.stderr.contains("line 2"), "{}", out.stderr);
+    assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);
+
+    let good = write("good.jsonl", "{\"question\": \"q1\"}\n{\"question\": \"q2\"}\n")?;
+    let out = run(&cluster, &["dataset", "create", "-f", s(&good), "--name", "good"]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let spec = write("k1.toml", &campaign_toml(out.stdout.trim(), 1))?;
+    let out = run(&cluster, &["campaign", "create", "-f", s(&spec)]).await?;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("samples_per_prompt"), "{}", out.stderr);
+
+    let missing = temp("missing.toml");
+    let out = run(&cluster, &["campaign", "create", "-f", s(&missing)]).await?;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains(s(&missing)), "{}", out.stderr);
+
+    for p in [bad, good, spec] {
+        let _ = std::fs::remove_file(p);
+    }
+    cluster.teardown().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_reports_unreachable_api_and_wrong_token() -> anyhow::Result<()> {
+    let cluster = Cluster::start(ClusterOptions::new("cli_conn")).await?;
+    let out = cli("http://127.0.0.1:1", &cluster.token, &["campaign", "list"]).await?;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("cannot reach the criticloop API at http://127.0.0.1:1"), "{}", out.stderr);
+
+    let out = cli(&cluster.api_url, "wrong-token", &["campaign", "list"]).await?;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("the bearer token is not valid"), "{}", out.stderr);
+    cluster.teardown().await
+}
