@@ -3,8 +3,11 @@
 mod campaign;
 mod client;
 mod config;
+mod critic_parse;
 mod dataset;
 mod demo;
+mod jsonl;
+mod metrics;
 mod pairs;
 mod watch;
 
@@ -36,6 +39,11 @@ pub enum Command {
     /// Export a round's preference pairs for DPO training.
     #[command(subcommand)]
     Pairs(pairs::PairsCommand),
+    /// Offline tools for critic outputs (no API needed).
+    #[command(subcommand)]
+    Critic(critic_parse::CriticCommand),
+    /// Agreement metrics of judge predictions against labels: JSONL on stdin, JSON on stdout.
+    Metrics(metrics::MetricsArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -44,5 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dataset(cmd) => dataset::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Campaign(cmd) => campaign::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Pairs(cmd) => pairs::run(cmd, &config::client(cli.api_url, cli.token)?).await,
+        Command::Critic(cmd) => critic_parse::run(cmd),
+        Command::Metrics(args) => metrics::run(args),
     }
 }
