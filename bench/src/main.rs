@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand};
-use criticloop_bench::{raw, report, saga};
+use criticloop_bench::{critic, raw, report, saga};
 
 #[derive(Parser)]
 #[command(name = "criticloop-bench", about = "criticloop throughput benchmarks")]
@@ -14,6 +14,8 @@ enum Command {
     Saga(saga::Args),
     /// The broker ceiling: persistent messages through a quorum queue, confirms and acks, no database.
     Raw(raw::Args),
+    /// The critic core on one thread: parsers per format, agreement metrics.
+    Critic(critic::Args),
     /// `raw`, then `saga`.
     All {
         #[command(flatten)]
@@ -32,6 +34,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Raw(args) => {
             out.insert("raw".into(), report::run_raw(&args).await?);
+        }
+        Command::Critic(args) => {
+            out.insert("critic".into(), report::run_critic(&args)?);
         }
         Command::All { raw, saga } => {
             out.insert("raw".into(), report::run_raw(&raw).await?);

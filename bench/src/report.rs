@@ -41,3 +41,9 @@ pub async fn run_saga(args: &saga::Args) -> anyhow::Result<serde_json::Value> {
     r.print();
     json(&r)
 }
+
+pub fn run_critic(args: &crate::critic::Args) -> anyhow::Result<serde_json::Value> {
+    let r = crate::critic::run(args)?;
+    r.print();
+    json(&r)
+}
