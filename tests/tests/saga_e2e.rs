@@ -49,9 +49,26 @@ async fn saga_e2e_two_rounds_fifty_prompts_k5() -> anyhow::Result<()> {
     assert_eq!(parent.map(|p| p.to_string()).as_deref(), rounds[0]["base_checkpoint_id"].as_str());
     assert_eq!(view["current_checkpoint_id"], rounds[1]["result_checkpoint_id"]);
 
-    // the exported pairs match the count
-    let body = cluster.get(&format!("/v1/campaigns/{id}/rounds/1/pairs")).await?.text().await?;
-    assert_eq!(body.lines().count() as i64, rounds[0]["counts"]["pairs"].as_i64().unwrap_or(-1));
+    // the exported pairs match the count, in every format, with exactly that format's keys
+    let expected = rounds[0]["counts"]["pairs"].as_i64().unwrap_or(-1);
+    for (format, keys) in [
+        ("", vec!["chosen", "chosen_reward", "id", "image", "prompt", "rejected", "rejected_reward"]),
+        ("?format=llava", vec!["chosen", "id", "image", "prompt", "rejected"]),
+        ("?format=trl", vec!["chosen", "images", "prompt", "rejected"]),
+    ] {
+        let body = cluster.get(&format!("/v1/campaigns/{id}/rounds/1/pairs{format}")).await?.text().await?;
+        assert_eq!(body.lines().count() as i64, expected, "{format}");
+        for line in body.lines() {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            let mut got: Vec<&str> = v.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+            got.sort();
+            assert_eq!(got, keys, "{format}: {line}");
+        }
+    }
+    let r = cluster.get(&format!("/v1/campaigns/{id}/rounds/1/pairs?format=csv")).await?;
+    assert_eq!(r.status().as_u16(), 400);
+    let v: serde_json::Value = r.json().await?;
+    assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("unknown format `csv`")), "{v}");
     pool.close().await;
     cluster.teardown().await
 }

@@ -1,8 +1,9 @@
 use crate::{AppState, error::ApiError};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::header;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 async fn round_of(state: &AppState, id: &str, n: &str) -> Result<store::rounds::Round, ApiError> {
@@ -12,20 +13,46 @@ async fn round_of(state: &AppState, id: &str, n: &str) -> Result<store::rounds::
     store::rounds::by_number(&mut conn, id, n).await?.ok_or_else(|| ApiError::not_found("round"))
 }
 
-/// A round's best/worst pairs as JSONL, in LLaVA-NeXT's DPO layout plus the rewards.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `criticloop` (default: LLaVA-NeXT's fields plus the rewards), `llava` or `trl`.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// A round's best/worst pairs as JSONL: LLaVA-NeXT's DPO layout `{id, image, prompt, chosen, rejected}`
+/// (`format=llava`), TRL's `{prompt, chosen, rejected, images}` (`format=trl`), or LLaVA-NeXT's plus
+/// the rewards (the default).
 pub async fn export(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, String)>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let format = query.format.unwrap_or_else(|| "criticloop".into());
+    if !matches!(format.as_str(), "criticloop" | "llava" | "trl") {
+        let message = format!("unknown format `{format}`: use criticloop, llava or trl");
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message));
+    }
     let round = round_of(&state, &id, &n).await?;
     let mut conn = state.rt.pool.acquire().await?;
     let pairs = store::results::pairs_of_round(&mut conn, round.id).await?;
     let mut body = String::new();
     for p in pairs {
-        let line = serde_json::json!({
-            "id": p.prompt_id, "image": p.image, "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
-            "chosen_reward": p.chosen_reward, "rejected_reward": p.rejected_reward,
-        });
+        let line = match format.as_str() {
+            "trl" => serde_json::json!({
+                "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
+                "images": p.image.iter().collect::<Vec<_>>(),
+            }),
+            "llava" => serde_json::json!({
+                "id": p.prompt_id, "image": p.image, "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
+            }),
+            _ => serde_json::json!({
+                "id": p.prompt_id, "image": p.image, "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
+                "chosen_reward": p.chosen_reward, "rejected_reward": p.rejected_reward,
+            }),
+        };
         body.push_str(&line.to_string());
         body.push('\n');
     }
