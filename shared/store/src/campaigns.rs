@@ -48,8 +48,9 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Campa
         .await
 }
 
+/// Locks the campaign row (after its round's row: see `rounds::lock`).
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Campaign>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from campaigns where id = $1 for update")))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from campaigns where id = $1 for no key update")))
         .bind(id)
         .fetch_optional(conn)
         .await

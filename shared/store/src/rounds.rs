@@ -79,10 +79,11 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Round
         .await
 }
 
-/// Locks the round row: every saga transition of a round goes through this lock, in this order
-/// (prompt row first, then round row), so concurrent handlers serialize without deadlocking.
+/// Locks the round row. Every saga transition and operator command on a round takes this lock before
+/// any other row of the round or its campaign, so they serialize without deadlocking. `NO KEY UPDATE`
+/// leaves the foreign-key checks of concurrent result inserts (which take `KEY SHARE`) unblocked.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Round>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from rounds where id = $1 for update")))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from rounds where id = $1 for no key update")))
         .bind(id)
         .fetch_optional(conn)
         .await

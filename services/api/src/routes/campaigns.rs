@@ -140,6 +140,19 @@ pub async fn resume(
 async fn command(state: &AppState, raw: &str, command: Command) -> Result<Json<serde_json::Value>, ApiError> {
     let id = crate::extract::id(raw, "campaign")?;
     let mut tx = state.rt.pool.begin().await?;
+    // Lock order as in the saga: the latest round first, then the campaign.
+    let latest = loop {
+        let rounds = store::rounds::of_campaign(&mut tx, id).await?;
+        let Some(last) = rounds.last() else {
+            return Err(ApiError::not_found("campaign"));
+        };
+        let locked = store::rounds::lock(&mut tx, last.id).await?.ok_or_else(|| ApiError::not_found("round"))?;
+        // the orchestrator may have started the next round meanwhile: then lock that one
+        let now = store::rounds::of_campaign(&mut tx, id).await?;
+        if now.last().map(|r| r.id) == Some(locked.id) {
+            break locked;
+        }
+    };
     let campaign =
         store::campaigns::get_for_update(&mut tx, id).await?.ok_or_else(|| ApiError::not_found("campaign"))?;
     let (allowed, next): (&[&str], &str) = match command {
@@ -153,8 +166,7 @@ async fn command(state: &AppState, raw: &str, command: Command) -> Result<Json<s
         ));
     }
     store::campaigns::set_state(&mut tx, id, next, None).await?;
-    let rounds = store::rounds::of_campaign(&mut tx, id).await?;
-    let latest = rounds.last().ok_or_else(|| ApiError::conflict("campaign has no rounds"))?;
+    let latest = &latest;
     match command {
         Command::Cancel if !latest.is_terminal() => {
             store::rounds::transition(&mut tx, latest.id, &[latest.state.as_str()], "cancelled").await?;
