@@ -27,7 +27,7 @@ pub struct BrokerConfig {
     /// Unacknowledged deliveries a consumer holds at once.
     #[serde(default = "default_prefetch")]
     pub prefetch: u16,
-    /// Deliveries of one message before the queue dead-letters it (RabbitMQ 3.10 has no default).
+    /// Most deliveries of one message; the queue dead-letters it after that many failed ones (at least 2).
     #[serde(default = "default_delivery_limit")]
     pub delivery_limit: u32,
     /// Most messages a batched consumer commits in one transaction.

@@ -65,12 +65,15 @@ impl Topology {
         Ok(())
     }
 
-    /// Quorum queue, explicit delivery limit (3.10 has no default), at-least-once dead-lettering
+    /// Quorum queue, explicit delivery limit (3.10 has none by default), at-least-once dead-lettering
     /// (which RabbitMQ requires to pair with `reject-publish` overflow).
     fn work_queue_args(&self) -> FieldTable {
         let mut args = FieldTable::default();
         args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(self.delivery_limit as i32));
+        // RabbitMQ dead-letters a message once it was returned *more than* x-delivery-limit times, i.e.
+        // after limit + 1 deliveries; criticloop's setting counts deliveries (at least 2).
+        let limit = self.delivery_limit.max(2) - 1;
+        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(limit as i32));
         args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(self.dead_letter_exchange().into()));
         args.insert("x-dead-letter-strategy".into(), AMQPValue::LongString("at-least-once".into()));
         args.insert("x-overflow".into(), AMQPValue::LongString("reject-publish".into()));
