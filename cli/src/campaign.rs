@@ -70,7 +70,7 @@ async fn control(client: &Client, id: &str, action: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The spec file as JSON, parsed as TOML or JSON by its extension.
+/// The spec file as JSON, parsed as TOML, YAML or JSON by its extension.
 pub fn read_spec(path: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
@@ -81,7 +81,10 @@ pub fn read_spec(path: &Path) -> anyhow::Result<Value> {
         "json" => {
             serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", path.display()))?
         }
-        _ => anyhow::bail!("{}: use a .toml or .json campaign spec (YAML is not supported)", path.display()),
+        "yaml" | "yml" => {
+            serde_yaml_ng::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not valid YAML: {e}", path.display()))?
+        }
+        _ => anyhow::bail!("{}: use a .toml, .yaml or .json campaign spec", path.display()),
     };
     anyhow::ensure!(spec.is_object(), "{}: the campaign spec must be a table/object", path.display());
     Ok(spec)

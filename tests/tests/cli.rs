@@ -143,17 +143,34 @@ async fn cli_reports_bad_files_clearly() -> anyhow::Result<()> {
     let good = write("good.jsonl", "{\"question\": \"q1\"}\n{\"question\": \"q2\"}\n")?;
     let out = run(&cluster, &["dataset", "create", "-f", s(&good), "--name", "good"]).await?;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let spec = write("k1.toml", &campaign_toml(out.stdout.trim(), 1))?;
+    let good_id = out.stdout.trim().to_string();
+    let spec = write("k1.toml", &campaign_toml(&good_id, 1))?;
     let out = run(&cluster, &["campaign", "create", "-f", s(&spec)]).await?;
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("samples_per_prompt"), "{}", out.stderr);
+
+    // the same spec as YAML is accepted (and validated by the API the same way)
+    let yaml = write(
+        "k2.yaml",
+        &format!(
+            "name: cli yaml\ndataset_id: {}\nrounds: 1\nsamples_per_prompt: 2\npolicy: {{checkpoint: fake://p}}\ncritic: {{checkpoint: fake://c}}\n",
+            good_id
+        ),
+    )?;
+    let out = run(&cluster, &["campaign", "create", "-f", s(&yaml)]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(uuid::Uuid::parse_str(out.stdout.trim()).is_ok(), "{}", out.stdout);
+    let broken = write("broken.yaml", "name: [unclosed\n")?;
+    let out = run(&cluster, &["campaign", "create", "-f", s(&broken)]).await?;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("is not valid YAML"), "{}", out.stderr);
 
     let missing = temp("missing.toml");
     let out = run(&cluster, &["campaign", "create", "-f", s(&missing)]).await?;
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains(s(&missing)), "{}", out.stderr);
 
-    for p in [bad, good, spec] {
+    for p in [bad, good, spec, yaml, broken] {
         let _ = std::fs::remove_file(p);
     }
     cluster.teardown().await
