@@ -189,10 +189,9 @@ pub async fn mark_training_queued(conn: &mut PgConnection, id: Uuid) -> sqlx::Re
     Ok(())
 }
 
-pub async fn mark_evaluation_queued(conn: &mut PgConnection, id: Uuid, checkpoint: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update rounds set evaluation_queued_at = clock_timestamp(), result_checkpoint_id = $2 where id = $1")
+pub async fn mark_evaluation_queued(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update rounds set evaluation_queued_at = clock_timestamp() where id = $1")
         .bind(id)
-        .bind(checkpoint)
         .execute(conn)
         .await?;
     Ok(())

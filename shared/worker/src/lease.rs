@@ -4,7 +4,7 @@
 //! orchestrator's reaper republishes the task; while it lives, nobody else takes the task.
 
 use crate::Runtime;
-use protocol::{Event, EventKind, Route, Task, WorkQueue};
+use protocol::{EventKind, Task};
 use std::future::Future;
 use std::time::Duration;
 use store::leases::Claim;
@@ -102,8 +102,7 @@ async fn heartbeat(rt: &Runtime, guard: &LeaseGuard) {
 /// and the orchestrator is told.
 async fn failed(rt: &Runtime, task: &Task, guard: &LeaseGuard, error: &backend::BackendError) {
     let key = task.key();
-    let failed =
-        store::failures::FailedTask { key: &key, stage: task.stage(), round: Some(task.round_id()), prompt: None };
+    let failed = store::failures::FailedTask::of(task, &key);
     let result: anyhow::Result<()> = async {
         let mut tx = rt.pool.begin().await?;
         let attempts = store::failures::record_attempt(&mut tx, &failed, &error.to_string()).await?;
@@ -112,17 +111,9 @@ async fn failed(rt: &Runtime, task: &Task, guard: &LeaseGuard, error: &backend::
             let reason = format!("failed {attempts} time(s); last error: {error}");
             store::failures::mark_dead(&mut tx, &failed, &reason).await?;
             store::leases::close(&mut tx, &key).await?;
-            let event = Event {
-                round_id: task.round_id(),
-                kind: EventKind::TaskFailed {
-                    task_key: key.clone(),
-                    stage: task.stage().into(),
-                    prompt_id: None,
-                    reason,
-                },
-            };
-            let envelope = protocol::Envelope::new(Route::to(WorkQueue::Events), &event);
-            store::outbox::enqueue(&mut tx, &[envelope], telemetry::current_traceparent().as_deref()).await?;
+            let kind =
+                EventKind::TaskFailed { task_key: key.clone(), stage: task.stage().into(), prompt_id: None, reason };
+            crate::emit(&mut tx, task.round_id(), kind, &tracing::Span::current()).await?;
         } else {
             store::leases::release(&mut tx, &key, &guard.owner).await?;
         }

@@ -26,15 +26,17 @@ pub async fn start_round(conn: &mut PgConnection, round: &Round) -> anyhow::Resu
     if round.paused {
         return Ok(());
     }
-    async {
-        let campaign = campaign_of(conn, round).await?;
-        let prompts = store::progress::transition_all(conn, round.id, "new", "sampling").await?;
-        tracing::info!(prompts = prompts.len(), "round started");
-        store::outbox::enqueue(conn, &fanout::generate(&campaign, round, &prompts), traceparent.as_deref()).await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .instrument(span.clone())
-    .await
+    let prompts = dispatch_sampling(conn, round, traceparent.as_deref()).instrument(span.clone()).await?;
+    tracing::info!(parent: &span, prompts, "round started");
+    Ok(())
+}
+
+/// Publishes the generate tasks of the round's prompts that have none yet; returns how many.
+async fn dispatch_sampling(conn: &mut PgConnection, round: &Round, traceparent: Option<&str>) -> anyhow::Result<usize> {
+    let campaign = campaign_of(conn, round).await?;
+    let prompts = store::progress::transition_all(conn, round.id, "new", "sampling").await?;
+    store::outbox::enqueue(conn, &fanout::generate(&campaign, round, &prompts), traceparent).await?;
+    Ok(prompts.len())
 }
 
 /// Moves the round to the stage its slowest prompt is in; at the barrier, queues training.
@@ -79,9 +81,14 @@ pub async fn trained(conn: &mut PgConnection, round: &Round, checkpoint: Uuid) -
     }
     store::rounds::set_result(conn, round.id, checkpoint).await?;
     if !round.paused {
-        store::outbox::enqueue(conn, &[fanout::evaluate(round, checkpoint)], round.traceparent.as_deref()).await?;
-        store::rounds::mark_evaluation_queued(conn, round.id, checkpoint).await?;
+        queue_evaluation(conn, round, checkpoint).await?;
     }
+    Ok(())
+}
+
+async fn queue_evaluation(conn: &mut PgConnection, round: &Round, checkpoint: Uuid) -> anyhow::Result<()> {
+    store::outbox::enqueue(conn, &[fanout::evaluate(round, checkpoint)], round.traceparent.as_deref()).await?;
+    store::rounds::mark_evaluation_queued(conn, round.id).await?;
     Ok(())
 }
 
@@ -149,17 +156,14 @@ pub async fn resume(conn: &mut PgConnection, round: &Round, saga: &SagaConfig) -
     if round.is_terminal() {
         return Ok(());
     }
-    let tp = round.traceparent.clone();
-    let campaign = campaign_of(conn, round).await?;
-    let fresh = store::progress::transition_all(conn, round.id, "new", "sampling").await?;
-    store::outbox::enqueue(conn, &fanout::generate(&campaign, round, &fresh), tp.as_deref()).await?;
-    for prompt in store::progress::transition_all(conn, round.id, "generated", "judging").await? {
-        store::outbox::enqueue(conn, &fanout::judge(round, prompt, saga.judge_pairs_per_message), tp.as_deref())
-            .await?;
-    }
+    let tp = round.traceparent.as_deref();
+    dispatch_sampling(conn, round, tp).await?;
+    let generated = store::progress::transition_all(conn, round.id, "generated", "judging").await?;
+    let tasks: Vec<_> = generated.iter().flat_map(|p| fanout::judge(round, *p, saga.judge_pairs_per_message)).collect();
+    store::outbox::enqueue(conn, &tasks, tp).await?;
     let judged = store::progress::transition_all(conn, round.id, "judged", "aggregating").await?;
     let tasks: Vec<_> = judged.iter().map(|p| fanout::aggregate(round, *p)).collect();
-    store::outbox::enqueue(conn, &tasks, tp.as_deref()).await?;
+    store::outbox::enqueue(conn, &tasks, tp).await?;
     if round.state == "training" && round.training_queued_at.is_none() {
         queue_training(conn, round).await?;
     }
@@ -167,8 +171,7 @@ pub async fn resume(conn: &mut PgConnection, round: &Round, saga: &SagaConfig) -
         && round.evaluation_queued_at.is_none()
         && let Some(cp) = round.result_checkpoint_id
     {
-        store::outbox::enqueue(conn, &[fanout::evaluate(round, cp)], tp.as_deref()).await?;
-        store::rounds::mark_evaluation_queued(conn, round.id, cp).await?;
+        queue_evaluation(conn, round, cp).await?;
     }
     tracing::info!(round = %round.id, "round resumed");
     Ok(())
