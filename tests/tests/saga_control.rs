@@ -25,15 +25,19 @@ fn judgments(v: &Value) -> i64 {
     v["rounds"][0]["counts"]["judgments"].as_i64().unwrap_or(-1)
 }
 
+/// A 2-round, 60-prompt, K=4 campaign, returned once its first round has sampled a few prompts.
+async fn sampling_campaign(cluster: &Cluster) -> anyhow::Result<String> {
+    let dataset = campaign::dataset(cluster, 60, |i| format!("q{i}")).await?;
+    let id = campaign::create(cluster, &campaign::spec(&dataset, 2, 4, json!({}))).await?;
+    wait_for(cluster, &id, "some prompts sampled", |v| v["rounds"][0]["progress"]["sampling_done"].as_i64() >= Some(8))
+        .await?;
+    Ok(id)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn saga_e2e_pause_holds_fan_out_and_resume_completes() -> anyhow::Result<()> {
     let cluster = Cluster::start(slow("saga_pause")).await?;
-    let dataset = campaign::dataset(&cluster, 60, |i| format!("q{i}")).await?;
-    let id = campaign::create(&cluster, &campaign::spec(&dataset, 2, 4, json!({}))).await?;
-    wait_for(&cluster, &id, "some prompts sampled", |v| {
-        v["rounds"][0]["progress"]["sampling_done"].as_i64() >= Some(8)
-    })
-    .await?;
+    let id = sampling_campaign(&cluster).await?;
     let r = cluster.post(&format!("/v1/campaigns/{id}/pause"), &json!({})).await?;
     assert_eq!(r.status().as_u16(), 200);
     // in-flight work drains; then nothing moves
@@ -67,12 +71,7 @@ async fn saga_e2e_pause_holds_fan_out_and_resume_completes() -> anyhow::Result<(
 #[tokio::test(flavor = "multi_thread")]
 async fn saga_e2e_cancel_stops_the_round() -> anyhow::Result<()> {
     let cluster = Cluster::start(slow("saga_cancel")).await?;
-    let dataset = campaign::dataset(&cluster, 60, |i| format!("q{i}")).await?;
-    let id = campaign::create(&cluster, &campaign::spec(&dataset, 2, 4, json!({}))).await?;
-    wait_for(&cluster, &id, "some prompts sampled", |v| {
-        v["rounds"][0]["progress"]["sampling_done"].as_i64() >= Some(8)
-    })
-    .await?;
+    let id = sampling_campaign(&cluster).await?;
     let r = cluster.post(&format!("/v1/campaigns/{id}/cancel"), &json!({})).await?;
     assert_eq!(r.status().as_u16(), 200);
     tokio::time::sleep(Duration::from_secs(3)).await;
