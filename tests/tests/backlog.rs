@@ -263,3 +263,40 @@ async fn backlog_rejects_malformed_lines_by_number_and_stores_nothing() -> anyho
     assert_eq!(counts, [("jobs", 1), ("items", 3)].into());
     cluster.teardown().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backlog_survives_killed_workers_and_dispatcher_with_every_item_judged_once() -> anyhow::Result<()> {
+    let options = ClusterOptions::new("backlog_chaos")
+        .env("CRITICLOOP_BACKEND__JUDGE_MS", 5)
+        .env("CRITICLOOP_SAGA__BACKLOG_WINDOW", 8)
+        .env("CRITICLOOP_SAGA__JUDGE_CHUNK_ITEMS", 16);
+    let mut cluster = Cluster::start(options).await?;
+    let n = 3000;
+    let items: Vec<Value> = (0..n).map(|i| pairwise_item(i, &format!("chaos {i}"), i % 7 == 0)).collect();
+    let id = backlog::create(&cluster, "critic=c", &items).await?;
+    for (service, at) in [(Service::Judging, 500), (Service::Orchestrator, 1500), (Service::Evaluation, 2500)] {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while backlog::settled(&backlog::get(&cluster, &id).await?) < at {
+            anyhow::ensure!(Instant::now() < deadline, "no progress to {at} items");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        cluster.kill(service).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        cluster.restart(service).await?;
+    }
+    let job = backlog::wait_state(&cluster, &id, "completed", Duration::from_secs(180)).await?;
+    assert_eq!((job["items_judged"].as_i64(), job["items_failed"].as_i64()), (Some(n as i64), Some(0)), "{job}");
+    let results = backlog::results(&cluster, &id).await?;
+    assert_eq!(results.len(), n);
+    assert!(results.iter().enumerate().all(|(i, r)| r["position"] == i && r["prediction"].is_string()));
+    let m: Value = cluster.get(&format!("/v1/judge-jobs/{id}/metrics")).await?.json().await?;
+    assert_eq!(m["metrics"]["pairwise"]["items"], n, "{m}");
+    let pool = cluster.pool().await?;
+    let (chunks, open): (i64, i64) =
+        sqlx::query_as("select count(*), count(*) filter (where state <> 'done') from judge_chunks")
+            .fetch_one(&pool)
+            .await?;
+    pool.close().await;
+    assert_eq!((chunks, open), (n.div_ceil(16) as i64, 0));
+    cluster.teardown().await
+}
