@@ -75,7 +75,16 @@ pub fn mle_elo(battles: &[Battle<'_>], config: &EloConfig) -> Result<BTreeMap<St
     }
     let models = model_names(battles);
     let wins = win_matrix(battles, &models);
-    let theta = fit(&models, &wins, config.base.ln())?;
+    ratings_from_wins(&models, &wins, config)
+}
+
+/// The MLE ratings of `models` given their win matrix (`w[a][b]`: 2 per win of a over b, 1 per tie).
+pub(super) fn ratings_from_wins(
+    models: &[&str],
+    wins: &[Vec<f64>],
+    config: &EloConfig,
+) -> Result<BTreeMap<String, f64>, EloError> {
+    let theta = fit(models, wins, config.base.ln())?;
     let mut ratings: Vec<f64> = theta.iter().map(|t| config.scale * t).collect();
     let shift = match &config.anchor {
         Anchor::Mean => config.init - ratings.iter().sum::<f64>() / ratings.len() as f64,
@@ -88,7 +97,31 @@ pub fn mle_elo(battles: &[Battle<'_>], config: &EloConfig) -> Result<BTreeMap<St
     Ok(models.iter().map(|m| (*m).to_owned()).zip(ratings).collect())
 }
 
-/// Distinct model names in battles between different models, sorted.
+/// Battles as indices into `models` (self-battles and unknown models dropped), so a bootstrap round
+/// builds its win matrix without comparing names.
+pub(super) fn indexed(battles: &[Battle<'_>], models: &[&str]) -> Vec<Option<(usize, usize, Winner)>> {
+    let index = |name: &str| models.binary_search(&name).ok();
+    battles
+        .iter()
+        .map(|b| match (b.model_a != b.model_b, index(b.model_a), index(b.model_b)) {
+            (true, Some(a), Some(bb)) => Some((a, bb, b.winner)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Adds one battle to a win matrix: 2 for a win, 1 each for a tie.
+pub(super) fn add_battle(w: &mut [Vec<f64>], a: usize, b: usize, winner: Winner) {
+    match winner {
+        Winner::A => w[a][b] += 2.0,
+        Winner::B => w[b][a] += 2.0,
+        Winner::Tie => {
+            w[a][b] += 1.0;
+            w[b][a] += 1.0;
+        }
+    }
+}
+
 pub(super) fn model_names<'a>(battles: &[Battle<'a>]) -> Vec<&'a str> {
     let mut names: Vec<&str> =
         battles.iter().filter(|b| b.model_a != b.model_b).flat_map(|b| [b.model_a, b.model_b]).collect();
@@ -101,23 +134,12 @@ pub(super) fn model_names<'a>(battles: &[Battle<'a>]) -> Vec<&'a str> {
 fn win_matrix(battles: &[Battle<'_>], models: &[&str]) -> Vec<Vec<f64>> {
     let p = models.len();
     let mut w = vec![vec![0.0; p]; p];
-    let index = |name: &str| models.binary_search(&name).ok();
-    for b in battles.iter().filter(|b| b.model_a != b.model_b) {
-        let (Some(a), Some(bb)) = (index(b.model_a), index(b.model_b)) else { continue };
-        match b.winner {
-            Winner::A => w[a][bb] += 2.0,
-            Winner::B => w[bb][a] += 2.0,
-            Winner::Tie => {
-                w[a][bb] += 1.0;
-                w[bb][a] += 1.0;
-            }
-        }
+    for (a, b, winner) in indexed(battles, models).into_iter().flatten() {
+        add_battle(&mut w, a, b, winner);
     }
     w
 }
 
-/// Every model reachable from model 0 along "beat or tied" edges, and model 0 reachable from every
-/// model: the Bradley-Terry MLE exists and is unique up to a shift exactly then.
 fn check_connected(models: &[&str], w: &[Vec<f64>]) -> Result<(), EloError> {
     let p = models.len();
     for forward in [true, false] {
