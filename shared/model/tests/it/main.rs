@@ -2,6 +2,7 @@
 //! Each test builds on `support::fixtures()`, which runs the fixture script once and caches its output.
 
 mod checkpoints;
+mod cli;
 mod generation;
 mod parity_qwen2;
 mod support;
