@@ -288,15 +288,20 @@ impl Qwen2ForCausalLM {
             Some(cache) => cache.append(layer, &k, &v)?,
             None => (k, v),
         };
-        // grouped-query attention: kv head j serves query heads j*rep .. (j+1)*rep (transformers' repeat_kv)
+        // grouped-query attention: kv head j serves query heads j*rep .. (j+1)*rep (transformers' repeat_kv).
+        // Instead of repeating the cached keys and values rep times (a copy of the whole cache per layer and
+        // step), fold the rep query heads of each group into the query length: [b, nkv, rep * t, d].
         let rep = nh / nkv;
-        let (k, v) = if rep > 1 {
-            (k.f_repeat_interleave_self_int(rep, Some(1), None)?, v.f_repeat_interleave_self_int(rep, Some(1), None)?)
-        } else {
-            (k, v)
-        };
         let scale = 1.0 / (d as f64).sqrt();
-        let out = Tensor::f_scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, scale, false)?;
+        let out = if rep > 1 {
+            let q = q.f_reshape([b, nkv, rep * t, d])?;
+            let s = k.size()[2];
+            let mask = mask.f_unsqueeze(2)?.f_expand([b, 1, rep, t, s], false)?.f_reshape([b, 1, rep * t, s])?;
+            Tensor::f_scaled_dot_product_attention(&q, &k, &v, Some(&mask), 0.0, false, scale, false)?
+                .f_reshape([b, nh, t, d])?
+        } else {
+            Tensor::f_scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, scale, false)?
+        };
         let out = out.f_transpose(1, 2)?.f_reshape([b, t, nh * d])?;
         a.o_proj.forward(&out)
     }

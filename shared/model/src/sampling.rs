@@ -1,6 +1,7 @@
 //! Choosing the next token from logits: greedy, or seeded sampling with temperature, top-k and top-p
 //! applied in transformers' order and with its rules (`TemperatureLogitsWarper`, `TopKLogitsWarper`,
-//! `TopPLogitsWarper`, `min_tokens_to_keep = 1`). Every row has its own random stream, derived from the
+//! `TopPLogitsWarper`, `min_tokens_to_keep = 1`; one difference: where several logits tie with the k-th
+//! largest, transformers keeps them all and this keeps exactly k). Every row has its own random stream, derived from the
 //! seed and the row index, so a run is reproducible and a row's samples do not depend on the batch size
 //! used to compute them.
 
@@ -71,31 +72,39 @@ impl Sampler {
         let Sampling::Random { temperature, top_k, top_p } = self.sampling else {
             return to_i64(&logits.f_argmax(-1, false)?);
         };
-        let mut scores = logits.f_div_scalar(temperature)?;
-        if let Some(k) = top_k {
-            let k = (k as i64).min(vocab);
-            let (top, _) = scores.f_topk(k, -1, true, true)?;
-            let kth = top.f_narrow(-1, k - 1, 1)?;
-            scores = scores.f_masked_fill(&scores.f_lt_tensor(&kth)?, f64::NEG_INFINITY)?;
-        }
-        if let Some(p) = top_p
-            && p < 1.0
-        {
-            let (sorted, idx) = scores.f_sort(-1, false)?;
-            let cum = sorted.f_softmax(-1, Kind::Float)?.f_cumsum(-1, Kind::Float)?;
-            let remove = cum.f_le(1.0 - p)?;
-            // keep at least the most likely token (the last one in ascending order)
-            let _ = remove.f_narrow(-1, vocab - 1, 1)?.f_fill_(0)?;
-            let remove = remove.f_scatter(1, &idx, &remove)?;
-            scores = scores.f_masked_fill(&remove, f64::NEG_INFINITY)?;
-        }
+        let scores = logits.f_div_scalar(temperature)?;
+        // After top-k every other logit is -inf, so top-p and the draw only need the k candidates: sorting
+        // k values instead of the vocabulary is the same distribution at a fraction of the cost.
+        let (scores, candidates) = match top_k {
+            Some(k) => {
+                let (top, idx) = scores.f_topk((k as i64).min(vocab), -1, true, true)?;
+                (top, Some(idx))
+            }
+            None => (scores, None),
+        };
+        let n = scores.size()[1];
+        let scores = match top_p {
+            Some(p) if p < 1.0 => {
+                let (sorted, idx) = scores.f_sort(-1, false)?;
+                let cum = sorted.f_softmax(-1, Kind::Float)?.f_cumsum(-1, Kind::Float)?;
+                let remove = cum.f_le(1.0 - p)?;
+                // keep at least the most likely token (the last one in ascending order)
+                let _ = remove.f_narrow(-1, n - 1, 1)?.f_fill_(0)?;
+                let remove = remove.f_scatter(1, &idx, &remove)?;
+                scores.f_masked_fill(&remove, f64::NEG_INFINITY)?
+            }
+            _ => scores,
+        };
         let cdf = scores.f_softmax(-1, Kind::Float)?.f_cumsum(-1, Kind::Float)?;
         // inverse-CDF draw: u in (0, total]; the first token whose CDF reaches u
         let u: Vec<f32> = self.rngs.iter_mut().map(|r| 1.0 - r.random::<f32>()).collect();
         let u = Tensor::f_from_slice(&u)?.f_to_device(cdf.device())?.f_unsqueeze(1)?;
-        let total = cdf.f_narrow(-1, vocab - 1, 1)?;
-        let below = cdf.f_lt_tensor(&u.f_mul(&total)?)?.f_sum_dim_intlist(-1, false, Kind::Int64)?;
-        to_i64(&below.f_clamp_max(vocab - 1)?)
+        let total = cdf.f_narrow(-1, n - 1, 1)?;
+        let below = cdf.f_lt_tensor(&u.f_mul(&total)?)?.f_sum_dim_intlist(-1, true, Kind::Int64)?.f_clamp_max(n - 1)?;
+        match candidates {
+            Some(idx) => to_i64(&idx.f_gather(1, &below, false)?),
+            None => to_i64(&below),
+        }
     }
 }
 
@@ -145,6 +154,22 @@ mod tests {
             seen.insert(sampler.next(&logits())?[0]);
         }
         assert_eq!(seen, [2, 3].into_iter().collect());
+        Ok(())
+    }
+
+    #[test]
+    fn top_k_then_top_p_on_the_candidates() -> Result<()> {
+        // row 0 top-3 = tokens {2, 3, 1}, renormalised ~ [.665, .245, .090]; p = 0.7 drops token 1
+        let s = Sampling::Random { temperature: 1.0, top_k: Some(3), top_p: Some(0.7) };
+        let mut sampler = Sampler::new(s, 4, 2)?;
+        let mut seen = std::collections::BTreeMap::new();
+        for _ in 0..300 {
+            *seen.entry(sampler.next(&logits())?[0]).or_insert(0) += 1;
+        }
+        assert_eq!(seen.keys().copied().collect::<Vec<_>>(), vec![2, 3]);
+        // token 2 carries ~.665 / (.665 + .245) = 73% of the mass
+        let share = f64::from(seen[&2]) / 300.0;
+        assert!((0.6..0.85).contains(&share), "{share}");
         Ok(())
     }
 }
