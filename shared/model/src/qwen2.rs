@@ -1,5 +1,6 @@
 //! `Qwen2ForCausalLM`: the module tree mirrors transformers' (`model.layers.{i}.self_attn.q_proj`, ...), so
-//! weight names fall out of the structure. Inference only (no autograd state is kept).
+//! weight names fall out of the structure. Inference runs under `no_grad`; `forward_hidden_with_grad` keeps the
+//! graph for training.
 
 use std::path::{Path, PathBuf};
 
@@ -202,8 +203,18 @@ impl Qwen2ForCausalLM {
     /// Runs the decoder over one step and returns the final hidden states `[batch, t, hidden]` (after the
     /// last norm). With a cache, the step's keys and values are appended to it and attention covers the
     /// cached prefix; without one, the step is the whole sequence.
-    pub fn forward_hidden(&self, input: &StepInput<'_>, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
+    pub fn forward_hidden(&self, input: &StepInput<'_>, cache: Option<&mut KvCache>) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
+        self.hidden_states(input, cache)
+    }
+
+    /// `forward_hidden` without a cache that keeps the autograd graph, for training: gradients reach every
+    /// weight on which `set_requires_grad(true)` was called (see `named_weights`).
+    pub fn forward_hidden_with_grad(&self, input: &StepInput<'_>) -> Result<Tensor> {
+        self.hidden_states(input, None)
+    }
+
+    fn hidden_states(&self, input: &StepInput<'_>, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
         let c = &self.config;
         let size = input.input_ids.size();
         let [b, t] = size[..] else {
