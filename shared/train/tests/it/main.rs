@@ -2,6 +2,7 @@
 //! checkpoints and the TRL runs once and caches them.
 
 mod badpairs;
+mod cli;
 mod parity;
 mod resume;
 mod support;

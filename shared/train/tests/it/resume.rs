@@ -10,7 +10,7 @@ use train::{DpoConfig, DpoTrainer, TokenizedPair};
 use crate::parity::{TEXT_PAIRS, base_config, tokenize};
 use crate::support::{TempDir, checkpoint as fixture};
 
-const MORE_PAIRS: &str = r#"{"id": "more1", "prompt": "The better response", "chosen": " is the first.", "rejected": " is unclear."}
+pub const MORE_PAIRS: &str = r#"{"id": "more1", "prompt": "The better response", "chosen": " is the first.", "rejected": " is unclear."}
 {"id": "more2", "prompt": "Score the response", "chosen": " out of 100: 90.", "rejected": " qqq ZZZ."}
 "#;
 
