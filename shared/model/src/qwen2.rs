@@ -205,16 +205,34 @@ impl Qwen2ForCausalLM {
     /// cached prefix; without one, the step is the whole sequence.
     pub fn forward_hidden(&self, input: &StepInput<'_>, cache: Option<&mut KvCache>) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        self.hidden_states(input, cache)
+        self.hidden_states(input, cache, None)
     }
 
     /// `forward_hidden` without a cache that keeps the autograd graph, for training: gradients reach every
     /// weight on which `set_requires_grad(true)` was called (see `named_weights`).
     pub fn forward_hidden_with_grad(&self, input: &StepInput<'_>) -> Result<Tensor> {
-        self.hidden_states(input, None)
+        self.hidden_states(input, None, None)
     }
 
-    fn hidden_states(&self, input: &StepInput<'_>, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
+    /// `forward_hidden_with_grad` with an explicit additive attention bias `[batch, 1, t, t]` of the model's
+    /// dtype (0 where a query may see a key, a large negative finite value elsewhere) in place of the causal
+    /// mask built from `input.attention_mask`: for rows that pack several continuations of one prompt (DPO's
+    /// chosen and rejected after a shared prompt).
+    pub fn forward_hidden_with_bias(&self, input: &StepInput<'_>, bias: &Tensor) -> Result<Tensor> {
+        let size = input.input_ids.size();
+        let (b, t) = (size.first().copied().unwrap_or(0), size.get(1).copied().unwrap_or(0));
+        if bias.size() != [b, 1, t, t] {
+            return Err(ModelError::Input(format!("attention bias is {:?}, expected [{b}, 1, {t}, {t}]", bias.size())));
+        }
+        self.hidden_states(input, None, Some(bias))
+    }
+
+    fn hidden_states(
+        &self,
+        input: &StepInput<'_>,
+        mut cache: Option<&mut KvCache>,
+        bias: Option<&Tensor>,
+    ) -> Result<Tensor> {
         let c = &self.config;
         let size = input.input_ids.size();
         let [b, t] = size[..] else {
@@ -238,7 +256,10 @@ impl Qwen2ForCausalLM {
         }
         let kind = self.dtype.kind();
         let (cos, sin) = self.rope(&input.positions.f_to_device(self.device)?, kind)?;
-        let mask = attention_bias(&input.attention_mask.f_to_device(self.device)?, past, t, kind)?;
+        let mask = match bias {
+            Some(bias) => bias.f_to_device(self.device)?.f_to_kind(kind)?,
+            None => attention_bias(&input.attention_mask.f_to_device(self.device)?, past, t, kind)?,
+        };
 
         let mut x = Tensor::f_embedding(&self.embed_tokens, &ids, -1, false, false)?;
         for (l, layer) in self.layers.iter().enumerate() {
