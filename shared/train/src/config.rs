@@ -68,6 +68,9 @@ pub struct DpoConfig {
     /// Compute every reference log-prob once before training (and free the reference model) instead of
     /// alongside each step.
     pub precompute_ref_log_probs: bool,
+    /// Pack each pair as one row, `prompt + chosen + rejected`, so the prompt is computed once (criticloop's
+    /// option; TRL runs prompt+chosen and prompt+rejected as two rows). Same loss, rounded differently.
+    pub shared_prompt: bool,
     /// Weight-name prefixes to train (transformers names, e.g. `model.layers.23.`, `lm_head`); empty: all.
     pub trainable: Vec<String>,
     /// Write a resumable checkpoint every this many optimizer steps; 0: never.
@@ -98,6 +101,7 @@ impl Default for DpoConfig {
             shuffle: true,
             max_length: 1024,
             precompute_ref_log_probs: false,
+            shared_prompt: false,
             trainable: Vec::new(),
             save_steps: 0,
         }

@@ -2,6 +2,11 @@
 //! forward over `[prompt+chosen; prompt+rejected]` (chosen rows first), right padding, and the sum of
 //! `log p(token)` over the completion tokens of each row. The language-model head runs only on the rows
 //! that predict completion tokens.
+//!
+//! [`PairBatch::packed`] is the faster layout (criticloop's `shared_prompt` option): one row per pair,
+//! `prompt + chosen + rejected`, where the rejected tokens take the positions after the prompt and an
+//! attention bias hides the chosen tokens from them. The prompt is computed once instead of twice; the
+//! result is the same function, rounded differently.
 
 use model::tch::{Kind, Tensor};
 use model::{PaddedBatch, PaddingSide, Qwen2ForCausalLM, StepInput};
@@ -15,9 +20,11 @@ pub struct PairBatch {
     /// Flat `[2B * len]` index of each position that predicts a completion token.
     rows: Tensor,
     targets: Tensor,
-    /// Flat `[2B * (len - 1)]` index of each predicted token in TRL's shifted per-token layout.
+    /// Flat `[2B * width]` index of each predicted token in TRL's shifted per-token layout.
     shifted: Tensor,
-    len: i64,
+    width: i64,
+    /// The packed layout's attention bias `[B, 1, len, len]`.
+    bias: Option<Tensor>,
     /// Completion lengths: `B` chosen then `B` rejected.
     pub completion_lens: Vec<i64>,
     /// Number of pairs `B`.
@@ -67,10 +74,97 @@ impl PairBatch {
             rows: Tensor::f_from_slice(&rows)?.f_to_device(device)?,
             targets: Tensor::f_from_slice(&targets)?.f_to_device(device)?.f_unsqueeze(1)?,
             shifted: Tensor::f_from_slice(&shifted)?.f_to_device(device)?,
-            len,
+            width: len - 1,
+            bias: None,
             completion_lens,
             pairs: pairs.len(),
             chosen_tokens,
+        })
+    }
+
+    /// The packed layout: row `i` is `prompt + chosen + rejected` of pair `i`, right-padded.
+    pub fn packed(pairs: &[&TokenizedPair], pad_id: u32, model: &Qwen2ForCausalLM) -> Result<Self> {
+        let device = model.device();
+        let b = pairs.len();
+        let len = pairs.iter().map(|p| p.prompt.len() + p.chosen.len() + p.rejected.len()).max().unwrap_or(0);
+        let width = pairs.iter().map(|p| p.chosen.len().max(p.rejected.len())).max().unwrap_or(0) as i64;
+        let (l, li) = (len, len as i64);
+        let lowest = match model.dtype().kind() {
+            Kind::Half => -65504.0f32,
+            _ => -3.389_531_4e38, // bfloat16's lowest finite value, also finite in float32
+        };
+        let mut ids = vec![i64::from(pad_id); b * l];
+        let mut positions = vec![1i64; b * l];
+        let mut mask = vec![0i64; b * l];
+        let mut bias = vec![lowest; b * l * l];
+        let (mut rows, mut targets, mut shifted) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut r_rows, mut r_targets) = (Vec::new(), Vec::new());
+        let mut lengths = Vec::with_capacity(b);
+        for (i, p) in pairs.iter().enumerate() {
+            let (np, nc, nr) = (p.prompt.len(), p.chosen.len(), p.rejected.len());
+            let n = np + nc + nr;
+            lengths.push(n as i64);
+            let row = &mut ids[i * l..i * l + n];
+            row[..np].copy_from_slice(&p.prompt.iter().map(|&t| i64::from(t)).collect::<Vec<_>>());
+            row[np..np + nc].copy_from_slice(&p.chosen.iter().map(|&t| i64::from(t)).collect::<Vec<_>>());
+            row[np + nc..].copy_from_slice(&p.rejected.iter().map(|&t| i64::from(t)).collect::<Vec<_>>());
+            for q in 0..n {
+                positions[i * l + q] = if q < np + nc { q as i64 } else { (q - nc) as i64 };
+                mask[i * l + q] = 1;
+                let q_rejected = q >= np + nc;
+                for k in 0..=q {
+                    let k_chosen = (np..np + nc).contains(&k);
+                    if !(q_rejected && k_chosen) {
+                        bias[(i * l + q) * l + k] = 0.0;
+                    }
+                }
+            }
+            let base = (i * l) as i64;
+            let (np, nc) = (np as i64, nc as i64);
+            for (j, &tok) in p.chosen.iter().enumerate() {
+                rows.push(base + np - 1 + j as i64);
+                targets.push(i64::from(tok));
+                shifted.push(i as i64 * width + j as i64);
+            }
+            for (j, &tok) in p.rejected.iter().enumerate() {
+                let j = j as i64;
+                r_rows.push(base + if j == 0 { np - 1 } else { np + nc + j - 1 });
+                r_targets.push(i64::from(tok));
+            }
+        }
+        // rejected tokens after all chosen ones, as in the unpacked layout
+        for (i, p) in pairs.iter().enumerate() {
+            for j in 0..p.rejected.len() as i64 {
+                shifted.push((b + i) as i64 * width + j);
+            }
+        }
+        let shape = [b as i64, li];
+        let batch = PaddedBatch {
+            input_ids: Tensor::f_from_slice(&ids)?.f_view(shape)?.f_to_device(device)?,
+            attention_mask: Tensor::f_from_slice(&mask)?.f_view(shape)?.f_to_device(device)?,
+            positions: Tensor::f_from_slice(&positions)?.f_view(shape)?.f_to_device(device)?,
+            lengths,
+            side: PaddingSide::Right,
+        };
+        let bias = Tensor::f_from_slice(&bias)?.f_view([b as i64, 1, li, li])?.f_to_device(device)?;
+        // the chosen tokens come first among the predicted tokens
+        let chosen_rows = rows.len();
+        rows.extend(r_rows);
+        targets.extend(r_targets);
+        Ok(PairBatch {
+            batch,
+            rows: Tensor::f_from_slice(&rows)?.f_to_device(device)?,
+            targets: Tensor::f_from_slice(&targets)?.f_to_device(device)?.f_unsqueeze(1)?,
+            shifted: Tensor::f_from_slice(&shifted)?.f_to_device(device)?,
+            width,
+            bias: Some(bias),
+            completion_lens: pairs
+                .iter()
+                .map(|p| p.chosen.len() as i64)
+                .chain(pairs.iter().map(|p| p.rejected.len() as i64))
+                .collect(),
+            pairs: b,
+            chosen_tokens: chosen_rows as i64,
         })
     }
 
@@ -82,7 +176,11 @@ impl PairBatch {
             attention_mask: &self.batch.attention_mask,
         };
         let _guard = (!grad).then(model::tch::no_grad_guard);
-        let hidden = if grad { model.forward_hidden_with_grad(&input)? } else { model.forward_hidden(&input, None)? };
+        let hidden = match (&self.bias, grad) {
+            (Some(bias), _) => model.forward_hidden_with_bias(&input, bias)?,
+            (None, true) => model.forward_hidden_with_grad(&input)?,
+            (None, false) => model.forward_hidden(&input, None)?,
+        };
         let size = hidden.size();
         let flat = hidden.f_reshape([size[0] * size[1], size[2]])?;
         let picked = flat.f_index_select(0, &self.rows)?;
@@ -90,12 +188,12 @@ impl PairBatch {
         let per_token = logp.f_gather(1, &self.targets, false)?.f_squeeze_dim(1)?;
         // summed as TRL sums: a zero-filled `[2B, len - 1]` row per sequence, reduced along the row
         let n = 2 * self.pairs as i64;
-        let grid = Tensor::f_zeros([n * (self.len - 1)], (Kind::Float, per_token.device()))?.f_index_put(
+        let grid = Tensor::f_zeros([n * self.width], (Kind::Float, per_token.device()))?.f_index_put(
             &[Some(&self.shifted)],
             &per_token,
             false,
         )?;
-        let sums = grid.f_view([n, self.len - 1])?.f_sum_dim_intlist(1, false, Kind::Float)?;
+        let sums = grid.f_view([n, self.width])?.f_sum_dim_intlist(1, false, Kind::Float)?;
         let b = self.pairs as i64;
         Ok(SequenceLogps { chosen: sums.f_narrow(0, 0, b)?, rejected: sums.f_narrow(0, b, b)?, per_token })
     }

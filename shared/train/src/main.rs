@@ -90,6 +90,9 @@ struct DpoArgs {
     max_length: Option<usize>,
     #[arg(long)]
     precompute_ref: bool,
+    /// Compute each pair's prompt once (one packed row per pair) instead of twice.
+    #[arg(long)]
+    shared_prompt: bool,
     /// Train only weights whose name starts with one of these prefixes (repeatable).
     #[arg(long)]
     trainable: Vec<String>,
@@ -152,6 +155,9 @@ fn config_of(a: &DpoArgs) -> Result<DpoConfig> {
     }
     if a.no_shuffle {
         c.shuffle = false;
+    }
+    if a.shared_prompt {
+        c.shared_prompt = true;
     }
     if a.precompute_ref {
         c.precompute_ref_log_probs = true;

@@ -158,7 +158,7 @@ impl DpoTrainer {
         let mut out = Vec::with_capacity(self.pairs.len());
         for chunk in self.pairs.chunks(self.cfg.per_device_train_batch_size) {
             let refs: Vec<&TokenizedPair> = chunk.iter().collect();
-            let batch = PairBatch::new(&refs, self.pad_id, model)?;
+            let batch = self.batch(&refs, model)?;
             let lp = batch.logps(model, false)?;
             let (c, r) = (to_f32(&lp.chosen)?, to_f32(&lp.rejected)?);
             out.extend(c.into_iter().zip(r));
@@ -205,7 +205,7 @@ impl DpoTrainer {
         for m in micro {
             let idx = &order[m * bs..((m + 1) * bs).min(order.len())];
             let pairs: Vec<&TokenizedPair> = idx.iter().map(|&i| &self.pairs[i]).collect();
-            let batch = PairBatch::new(&pairs, self.pad_id, &self.policy)?;
+            let batch = self.batch(&pairs, &self.policy)?;
             let reference = self.reference_logps(&batch, idx)?;
             let policy = batch.logps(&self.policy, true)?;
             let out = dpo_loss(&self.cfg, &batch, &policy, &reference)?;
@@ -228,6 +228,14 @@ impl DpoTrainer {
             tokens,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    fn batch(&self, pairs: &[&TokenizedPair], model: &Qwen2ForCausalLM) -> Result<PairBatch> {
+        if self.cfg.shared_prompt {
+            PairBatch::packed(pairs, self.pad_id, model)
+        } else {
+            PairBatch::new(pairs, self.pad_id, model)
+        }
     }
 
     fn reference_logps(&self, batch: &PairBatch, idx: &[usize]) -> Result<RefLogps> {

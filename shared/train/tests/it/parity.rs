@@ -81,6 +81,20 @@ fn cases() -> Vec<Case> {
                 ..base.clone()
             },
         ),
+        case("shared_prompt", DpoConfig { shared_prompt: true, sft_weight: 0.3, ..base.clone() }),
+        Case {
+            name: "shared_prompt_accumulation",
+            checkpoint: "qwen2-tied",
+            pairs: TEXT_PAIRS,
+            config: DpoConfig {
+                shared_prompt: true,
+                precompute_ref_log_probs: true,
+                per_device_train_batch_size: 1,
+                gradient_accumulation_steps: 2,
+                label_smoothing: 0.1,
+                ..base.clone()
+            },
+        },
         Case {
             name: "chat",
             checkpoint: "qwen2",
@@ -256,6 +270,16 @@ fn dpo_parity_schedule_accumulation_clipping_tied() -> Result<()> {
 #[test]
 fn dpo_parity_precomputed_reference_trainable_subset() -> Result<()> {
     check("precompute_trainable")
+}
+
+#[test]
+fn dpo_parity_shared_prompt_packing() -> Result<()> {
+    check("shared_prompt")
+}
+
+#[test]
+fn dpo_parity_shared_prompt_precomputed_accumulation_tied() -> Result<()> {
+    check("shared_prompt_accumulation")
 }
 
 #[test]
