@@ -1,0 +1,288 @@
+//! `dpo_parity_*`: criticloop's DPO against TRL's `DPOTrainer` on the tiny random Qwen2 checkpoints, same
+//! pairs, same options, float32 on CPU: identical tokenisation, per-step loss and TRL's reward / log-prob
+//! metrics within 1e-5 relative, and final weights within 1e-5 absolute. TRL runs once for all cases (one
+//! Python process), cached on disk by the hash of the scripts and the specification.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result, bail};
+use model::tch::{Device, Kind, Tensor};
+use model::{LoadOptions, TextModel};
+use serde_json::{Value, json};
+use train::{DpoConfig, DpoTrainer, LossType, PairTokenizer, Schedule, StepMetrics, TokenizedPair};
+
+use crate::support::{checkpoint, trl_runs};
+
+pub const TEXT_PAIRS: &str = r#"{"id": "fox", "prompt": "Hello world! The quick brown fox", "chosen": " jumps over the lazy dog.", "rejected": " sleeps."}
+{"id": "critic", "prompt": "A critic model", "chosen": " scores responses.", "rejected": " The better response: [1]. Two responses are equally good."}
+{"id": "judge", "prompt": "Given an image and a corresponding question, please serve as a judge.", "chosen": " The better response: [2].", "rejected": " I'll say you've got it."}
+{"id": "qwen", "prompt": "Qwen2 uses grouped-query attention", "chosen": " and rotary position embeddings.", "rejected": " café naïve 東京<|im_end|>"}
+"#;
+
+pub const CHAT_PAIRS: &str = r#"{"id": "c1", "prompt": [{"role": "user", "content": "Which is better?"}], "chosen": [{"role": "assistant", "content": "The first one."}], "rejected": [{"role": "assistant", "content": "Two responses are equally good, I'll say."}]}
+{"id": "c2", "prompt": [{"role": "system", "content": "You judge answers."}, {"role": "user", "content": "Score the response out of 100."}], "chosen": [{"role": "assistant", "content": "Score: 90. It's correct."}], "rejected": [{"role": "assistant", "content": "qqq ZZZ"}]}
+"#;
+
+/// The options every case starts from. The learning rate is large so that three steps move the weights by
+/// ~0.1 and the rewards far from 0 (a reward is β times a difference of float32 log-prob sums, so a tiny one
+/// cannot be compared at 1e-5 relative). Adam's ε is 1e-4 (TRL gets the same): with 1e-8, weights whose
+/// gradient is float32 rounding noise (~1e-9) get lr-sized steps of random sign on both sides.
+pub fn base_config() -> DpoConfig {
+    DpoConfig {
+        learning_rate: 5e-2,
+        adam_epsilon: 1e-4,
+        per_device_train_batch_size: 2,
+        max_steps: Some(3),
+        shuffle: false,
+        ..DpoConfig::default()
+    }
+}
+
+struct Case {
+    name: &'static str,
+    checkpoint: &'static str,
+    pairs: &'static str,
+    config: DpoConfig,
+}
+
+fn cases() -> Vec<Case> {
+    let base = base_config();
+    let case = |name, config| Case { name, checkpoint: "qwen2", pairs: TEXT_PAIRS, config };
+    vec![
+        case("sigmoid", base.clone()),
+        case("label_smoothing", DpoConfig { label_smoothing: 0.2, ..base.clone() }),
+        case("robust", DpoConfig { loss_type: LossType::Robust, label_smoothing: 0.1, ..base.clone() }),
+        case("ipo", DpoConfig { loss_type: LossType::Ipo, ..base.clone() }),
+        case("hinge", DpoConfig { loss_type: LossType::Hinge, ..base.clone() }),
+        case("sft", DpoConfig { sft_weight: 0.5, ..base.clone() }),
+        Case {
+            name: "schedule_accumulation_clipping",
+            checkpoint: "qwen2-tied",
+            pairs: TEXT_PAIRS,
+            config: DpoConfig {
+                lr_scheduler_type: Schedule::Cosine,
+                warmup_ratio: 0.2,
+                max_steps: Some(4),
+                per_device_train_batch_size: 1,
+                gradient_accumulation_steps: 2,
+                max_grad_norm: Some(0.5),
+                weight_decay: 0.1,
+                ..base.clone()
+            },
+        },
+        case(
+            "precompute_trainable",
+            DpoConfig {
+                precompute_ref_log_probs: true,
+                trainable: vec!["model.layers.1.".into(), "model.norm.".into(), "lm_head.".into()],
+                max_grad_norm: None,
+                ..base.clone()
+            },
+        ),
+        case("shared_prompt", DpoConfig { shared_prompt: true, sft_weight: 0.3, ..base.clone() }),
+        Case {
+            name: "shared_prompt_accumulation",
+            checkpoint: "qwen2-tied",
+            pairs: TEXT_PAIRS,
+            config: DpoConfig {
+                shared_prompt: true,
+                precompute_ref_log_probs: true,
+                per_device_train_batch_size: 1,
+                gradient_accumulation_steps: 2,
+                label_smoothing: 0.1,
+                ..base.clone()
+            },
+        },
+        Case {
+            name: "chat",
+            checkpoint: "qwen2",
+            pairs: CHAT_PAIRS,
+            config: DpoConfig { per_device_train_batch_size: 1, gradient_accumulation_steps: 2, ..base },
+        },
+    ]
+}
+
+fn trl_dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let runs: serde_json::Map<String, Value> = cases()
+            .into_iter()
+            .map(|c| {
+                let spec = json!({
+                    "checkpoint": checkpoint(c.checkpoint),
+                    "pairs_jsonl": c.pairs,
+                    "config": c.config,
+                });
+                (c.name.to_string(), spec)
+            })
+            .collect();
+        trl_runs("parity", &json!({ "runs": runs })).unwrap_or_else(|e| panic!("TRL reference runs failed: {e:#}"))
+    })
+}
+
+/// Tokenises `pairs` for `dir` as the trainer's callers do.
+pub fn tokenize(dir: &std::path::Path, pairs: &str, max_length: usize) -> Result<train::PairSet> {
+    let tm = TextModel::load(dir, &LoadOptions::default())?;
+    let tok = PairTokenizer { tokenizer: &tm.tokenizer, chat_template: tm.chat_template.as_ref(), max_length };
+    Ok(tok.parse_jsonl(pairs))
+}
+
+/// |a - b| / max(|a|, |b|), with values below 1e-7 in magnitude on both sides counted as equal (the
+/// rewards of the first step are exactly 0 on both sides: the policy is the reference).
+fn rel(a: f64, b: f64) -> f64 {
+    let m = a.abs().max(b.abs());
+    if m < 1e-7 { 0.0 } else { (a - b).abs() / m }
+}
+
+fn check(name: &str) -> Result<()> {
+    let case = cases().into_iter().find(|c| c.name == name).context("unknown case")?;
+    let out = trl_dir().join(name);
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json"))?)?;
+
+    // tokenisation: the ids TRL trains on
+    let dir = checkpoint(case.checkpoint);
+    let set = tokenize(&dir, case.pairs, case.config.max_length)?;
+    assert!(set.bad.is_empty(), "{name}: unexpected bad pairs {:?}", set.bad);
+    let trl_tok = reference["tokenized"].as_array().context("tokenized")?;
+    assert_eq!(trl_tok.len(), set.pairs.len(), "{name}: pair count");
+    let ids = |v: &Value| -> Vec<u32> {
+        v.as_array().map(|a| a.iter().filter_map(|x| x.as_u64().map(|x| x as u32)).collect()).unwrap_or_default()
+    };
+    for (ours, theirs) in set.pairs.iter().zip(trl_tok) {
+        let want = TokenizedPair {
+            id: ours.id.clone(),
+            prompt: ids(&theirs["prompt"]),
+            chosen: ids(&theirs["chosen"]),
+            rejected: ids(&theirs["rejected"]),
+        };
+        assert_eq!(ours, &want, "{name}: tokenisation of pair {}", ours.id);
+    }
+
+    // training
+    let mut trainer = DpoTrainer::new(&dir, set.pairs, case.config.clone(), &LoadOptions::default())?;
+    let mut steps: Vec<StepMetrics> = Vec::new();
+    trainer.train(None, |m| steps.push(m.clone()))?;
+    let trl_steps = reference["steps"].as_array().context("steps")?;
+    assert_eq!(steps.len(), trl_steps.len(), "{name}: number of optimizer steps");
+    let mut worst = 0.0f64;
+    let mut failures = Vec::new();
+    for (ours, theirs) in steps.iter().zip(trl_steps) {
+        let p = &ours.pairs;
+        let pairs = [
+            ("loss", p.loss, "step_loss"),
+            ("rewards/chosen", p.rewards_chosen, "rewards/chosen"),
+            ("rewards/rejected", p.rewards_rejected, "rewards/rejected"),
+            ("rewards/margins", p.rewards_margins, "rewards/margins"),
+            ("rewards/accuracies", p.rewards_accuracies, "rewards/accuracies"),
+            ("logps/chosen", p.logps_chosen, "logps/chosen"),
+            ("logps/rejected", p.logps_rejected, "logps/rejected"),
+            ("learning_rate", ours.learning_rate, "learning_rate"),
+        ];
+        for (label, got, key) in pairs {
+            let want = theirs[key].as_f64().with_context(|| format!("TRL metric {key}"))?;
+            let r = rel(got, want);
+            worst = worst.max(r);
+            if r > 1e-5 {
+                failures.push(format!("step {}: {label} {got} vs TRL {want} (relative {r:e})", ours.step));
+            }
+        }
+        let want = theirs["grad_norm"].as_f64().context("grad_norm")?;
+        let r = rel(ours.grad_norm, want);
+        if r > 1e-4 {
+            failures.push(format!("step {}: grad_norm {} vs TRL {want} (relative {r:e})", ours.step, ours.grad_norm));
+        }
+    }
+
+    // final weights
+    let trl_weights: HashMap<String, Tensor> =
+        Tensor::read_safetensors(out.join("weights.safetensors"))?.into_iter().collect();
+    let ours: HashMap<String, &Tensor> = trainer.policy().named_weights().into_iter().collect();
+    let mut names: Vec<&String> = trl_weights.keys().collect();
+    names.sort();
+    assert_eq!(names.len(), ours.len(), "{name}: weight names {names:?}");
+    let mut max_diff = 0.0f64;
+    let mut moved = 0.0f64;
+    let start: HashMap<String, Tensor> = Tensor::read_safetensors(dir.join("model.safetensors"))?.into_iter().collect();
+    for n in names {
+        let a = ours.get(n).with_context(|| format!("{name}: we have no weight {n}"))?;
+        let b = &trl_weights[n];
+        let d = (a.to_device(Device::Cpu) - b).abs().max().double_value(&[]);
+        max_diff = max_diff.max(d);
+        moved = moved.max((b - &start[n].to_kind(Kind::Float)).abs().max().double_value(&[]));
+        if d > 1e-5 {
+            failures.push(format!("weight {n} differs from TRL's by {d:e}"));
+        }
+    }
+    if !failures.is_empty() {
+        bail!(
+            "{name}: {} differences from TRL (max |weight diff| {max_diff:e}):\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+    if moved < 1e-4 {
+        bail!("{name}: TRL's weights moved by only {moved:e}; the comparison would show nothing");
+    }
+    eprintln!(
+        "{name}: {} steps, worst metric relative diff {worst:e}, max |weight diff| {max_diff:e} (weights moved up to {moved:e})",
+        steps.len()
+    );
+    Ok(())
+}
+
+#[test]
+fn dpo_parity_sigmoid() -> Result<()> {
+    check("sigmoid")
+}
+
+#[test]
+fn dpo_parity_label_smoothing() -> Result<()> {
+    check("label_smoothing")
+}
+
+#[test]
+fn dpo_parity_robust() -> Result<()> {
+    check("robust")
+}
+
+#[test]
+fn dpo_parity_ipo() -> Result<()> {
+    check("ipo")
+}
+
+#[test]
+fn dpo_parity_hinge() -> Result<()> {
+    check("hinge")
+}
+
+#[test]
+fn dpo_parity_sft_term() -> Result<()> {
+    check("sft")
+}
+
+#[test]
+fn dpo_parity_schedule_accumulation_clipping_tied() -> Result<()> {
+    check("schedule_accumulation_clipping")
+}
+
+#[test]
+fn dpo_parity_precomputed_reference_trainable_subset() -> Result<()> {
+    check("precompute_trainable")
+}
+
+#[test]
+fn dpo_parity_shared_prompt_packing() -> Result<()> {
+    check("shared_prompt")
+}
+
+#[test]
+fn dpo_parity_shared_prompt_precomputed_accumulation_tied() -> Result<()> {
+    check("shared_prompt_accumulation")
+}
+
+#[test]
+fn dpo_parity_chat_template_pairs() -> Result<()> {
+    check("chat")
+}
