@@ -31,19 +31,19 @@ struct Layer {
     mlp: Mlp,
 }
 
-struct Linear {
+pub(crate) struct Linear {
     weight: Tensor,
     bias: Option<Tensor>,
 }
 
 impl Linear {
-    fn load(w: &mut WeightSource, prefix: &str, out_dim: i64, in_dim: i64, bias: bool) -> Result<Self> {
+    pub(crate) fn load(w: &mut WeightSource, prefix: &str, out_dim: i64, in_dim: i64, bias: bool) -> Result<Self> {
         let weight = w.take(&format!("{prefix}.weight"), &[out_dim, in_dim])?;
         let bias = if bias { Some(w.take(&format!("{prefix}.bias"), &[out_dim])?) } else { None };
         Ok(Linear { weight, bias })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok(x.f_linear(&self.weight, self.bias.as_ref())?)
     }
 
