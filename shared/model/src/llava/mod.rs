@@ -5,6 +5,7 @@
 
 pub mod anyres;
 pub mod config;
+pub mod preprocess;
 pub mod siglip;
 
 use std::path::Path;

@@ -62,3 +62,25 @@ fn parity_llava_onevision_image_features_and_logits() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn parity_llava_onevision_preprocessing_matches_the_image_processor() -> Result<()> {
+    let (t, r) = refs()?;
+    let sizes = sizes(&r)?;
+    let config = model::llava::LlavaOnevisionConfig::from_file(&llava_fixtures().join("llava").join("config.json"))?;
+    let proc = model::llava::preprocess::ImageProcessorConfig::default();
+    for (i, size) in sizes.iter().enumerate() {
+        let image = model::llava::preprocess::load_image(&llava_fixtures().join(format!("image-{i}.png")))?;
+        let (pixels, got_size) = model::llava::preprocess::preprocess(
+            &image,
+            &config.image_grid_pinpoints,
+            config.vision.image_size,
+            &proc,
+        )?;
+        assert_eq!(&got_size, size, "image {i}: (height, width)");
+        let want = t.get(&format!("proc.{i}.pixel_values")).context("pixel values")?;
+        let d = max_abs(&pixels, want)?;
+        assert!(d < 1e-5, "image {i} {size:?}: max |pixel diff| {d:e}");
+    }
+    Ok(())
+}
