@@ -13,6 +13,7 @@ pub mod chat;
 pub mod config;
 pub mod error;
 pub mod generate;
+pub mod llava;
 pub mod logprobs;
 pub mod options;
 pub mod qwen2;
@@ -28,6 +29,7 @@ pub use chat::{ChatOptions, ChatTemplate, Message};
 pub use config::Qwen2Config;
 pub use error::{ModelError, Result};
 pub use generate::{Completion, FinishReason, GenerateConfig, generate};
+pub use llava::{ImageInput, LlavaOnevision, LlavaOnevisionConfig};
 pub use logprobs::{ResponseLogprobs, ScoreRequest, response_logprobs};
 /// Template values (messages, tools) that keep their key order; see `ChatOptions::tools`.
 pub use minijinja::Value as TemplateValue;

@@ -32,19 +32,19 @@ struct Layer {
     mlp: Mlp,
 }
 
-struct Linear {
+pub(crate) struct Linear {
     weight: Tensor,
     bias: Option<Tensor>,
 }
 
 impl Linear {
-    fn load(w: &mut WeightSource, prefix: &str, out_dim: i64, in_dim: i64, bias: bool) -> Result<Self> {
+    pub(crate) fn load(w: &mut WeightSource, prefix: &str, out_dim: i64, in_dim: i64, bias: bool) -> Result<Self> {
         let weight = w.take(&format!("{prefix}.weight"), &[out_dim, in_dim])?;
         let bias = if bias { Some(w.take(&format!("{prefix}.bias"), &[out_dim])?) } else { None };
         Ok(Linear { weight, bias })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok(x.f_linear(&self.weight, self.bias.as_ref())?)
     }
 
@@ -88,39 +88,54 @@ impl Qwen2ForCausalLM {
             return Err(ModelError::MissingFile { path: config_path, what: "the model configuration" });
         }
         let config = Qwen2Config::from_file(&config_path)?;
-        let _guard = tch::no_grad_guard();
         let mut w = WeightSource::open(dir, opts.dtype.kind(), opts.device)?;
+        let model = Self::from_source(config, &mut w, "model", "lm_head.weight", dir, opts)?;
+        w.finish()?;
+        Ok(model)
+    }
+
+    /// Takes the decoder's weights from `w`: `{prefix}.embed_tokens.weight`, `{prefix}.layers.N...`,
+    /// `{prefix}.norm.weight` and `lm_head` (absent means tied). The caller checks for leftovers.
+    pub(crate) fn from_source(
+        config: Qwen2Config,
+        w: &mut WeightSource,
+        prefix: &str,
+        lm_head_name: &str,
+        dir: &Path,
+        opts: &LoadOptions,
+    ) -> Result<Self> {
+        let _guard = tch::no_grad_guard();
         let c = &config;
         let (h, i, d) = (c.hidden_size, c.intermediate_size, c.head_dim);
         let (nh, nkv) = (c.num_attention_heads, c.num_key_value_heads);
-        let embed_tokens = w.take("model.embed_tokens.weight", &[c.vocab_size, h])?;
+        let embed_tokens = w.take(&format!("{prefix}.embed_tokens.weight"), &[c.vocab_size, h])?;
         let mut layers = Vec::with_capacity(c.num_hidden_layers as usize);
         for l in 0..c.num_hidden_layers {
-            let p = format!("model.layers.{l}");
+            let p = format!("{prefix}.layers.{l}");
+            let w = &mut *w;
             layers.push(Layer {
                 input_layernorm: w.take(&format!("{p}.input_layernorm.weight"), &[h])?,
                 self_attn: Attention {
-                    q_proj: Linear::load(&mut w, &format!("{p}.self_attn.q_proj"), nh * d, h, true)?,
-                    k_proj: Linear::load(&mut w, &format!("{p}.self_attn.k_proj"), nkv * d, h, true)?,
-                    v_proj: Linear::load(&mut w, &format!("{p}.self_attn.v_proj"), nkv * d, h, true)?,
-                    o_proj: Linear::load(&mut w, &format!("{p}.self_attn.o_proj"), h, nh * d, false)?,
+                    q_proj: Linear::load(w, &format!("{p}.self_attn.q_proj"), nh * d, h, true)?,
+                    k_proj: Linear::load(w, &format!("{p}.self_attn.k_proj"), nkv * d, h, true)?,
+                    v_proj: Linear::load(w, &format!("{p}.self_attn.v_proj"), nkv * d, h, true)?,
+                    o_proj: Linear::load(w, &format!("{p}.self_attn.o_proj"), h, nh * d, false)?,
                 },
                 post_attention_layernorm: w.take(&format!("{p}.post_attention_layernorm.weight"), &[h])?,
                 mlp: Mlp {
-                    gate_proj: Linear::load(&mut w, &format!("{p}.mlp.gate_proj"), i, h, false)?,
-                    up_proj: Linear::load(&mut w, &format!("{p}.mlp.up_proj"), i, h, false)?,
-                    down_proj: Linear::load(&mut w, &format!("{p}.mlp.down_proj"), h, i, false)?,
+                    gate_proj: Linear::load(w, &format!("{p}.mlp.gate_proj"), i, h, false)?,
+                    up_proj: Linear::load(w, &format!("{p}.mlp.up_proj"), i, h, false)?,
+                    down_proj: Linear::load(w, &format!("{p}.mlp.down_proj"), h, i, false)?,
                 },
             });
         }
-        let norm = w.take("model.norm.weight", &[h])?;
+        let norm = w.take(&format!("{prefix}.norm.weight"), &[h])?;
         // Tied embeddings are read from the file: transformers does not save `lm_head.weight` when tied.
-        let lm_head = if w.contains("lm_head.weight") || !c.tie_word_embeddings {
-            Some(w.take("lm_head.weight", &[c.vocab_size, h])?)
+        let lm_head = if w.contains(lm_head_name) || !c.tie_word_embeddings {
+            Some(w.take(lm_head_name, &[c.vocab_size, h])?)
         } else {
             None
         };
-        w.finish()?;
         // RoPE inverse frequencies, in float32 as transformers computes them:
         // 1 / theta^(arange(0, dim, 2) / dim)
         let exponents = Tensor::f_arange_start_step(0, d, 2, (Kind::Int64, Device::Cpu))?
@@ -204,14 +219,15 @@ impl Qwen2ForCausalLM {
     /// last norm). With a cache, the step's keys and values are appended to it and attention covers the
     /// cached prefix; without one, the step is the whole sequence.
     pub fn forward_hidden(&self, input: &StepInput<'_>, cache: Option<&mut KvCache>) -> Result<Tensor> {
-        let _guard = tch::no_grad_guard();
-        self.hidden_states(input, cache, None)
+        let embeds = self.embed(input.input_ids)?;
+        self.forward_embeds(&embeds, input.positions, input.attention_mask, cache)
     }
 
     /// `forward_hidden` without a cache that keeps the autograd graph, for training: gradients reach every
     /// weight on which `set_requires_grad(true)` was called (see `named_weights`).
     pub fn forward_hidden_with_grad(&self, input: &StepInput<'_>) -> Result<Tensor> {
-        self.hidden_states(input, None, None)
+        let embeds = self.embed_ids(input.input_ids)?;
+        self.decoder(&embeds, input.positions, input.attention_mask, None, None)
     }
 
     /// `forward_hidden_with_grad` with an explicit additive attention bias `[batch, 1, t, t]` of the model's
@@ -224,44 +240,78 @@ impl Qwen2ForCausalLM {
         if bias.size() != [b, 1, t, t] {
             return Err(ModelError::Input(format!("attention bias is {:?}, expected [{b}, 1, {t}, {t}]", bias.size())));
         }
-        self.hidden_states(input, None, Some(bias))
+        let embeds = self.embed_ids(input.input_ids)?;
+        self.decoder(&embeds, input.positions, input.attention_mask, None, Some(bias))
     }
 
-    fn hidden_states(
+    /// Token embeddings `[batch, t, hidden]` of ids `[batch, t]` (checked against the vocabulary).
+    pub fn embed(&self, input_ids: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        self.embed_ids(input_ids)
+    }
+
+    /// `embed` without the no-grad guard (the training paths keep the graph).
+    fn embed_ids(&self, input_ids: &Tensor) -> Result<Tensor> {
+        let size = input_ids.size();
+        if size.len() != 2 || size.contains(&0) {
+            return Err(ModelError::Input(format!("input_ids must be a non-empty [batch, len], got {size:?}")));
+        }
+        let ids = input_ids.f_to_device(self.device)?;
+        let (min, max) = (ids.f_min()?.f_int64_value(&[])?, ids.f_max()?.f_int64_value(&[])?);
+        if min < 0 || max >= self.config.vocab_size {
+            return Err(ModelError::Input(format!("token id outside the vocabulary 0..{}", self.config.vocab_size)));
+        }
+        Ok(Tensor::f_embedding(&self.embed_tokens, &ids, -1, false, false)?)
+    }
+
+    /// The decoder over input embeddings `[batch, t, hidden]` (what multimodal models feed it).
+    pub fn forward_embeds(
         &self,
-        input: &StepInput<'_>,
+        embeds: &Tensor,
+        positions: &Tensor,
+        attention_mask: &Tensor,
+        cache: Option<&mut KvCache>,
+    ) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        self.decoder(embeds, positions, attention_mask, cache, None)
+    }
+
+    /// The decoder proper; `bias` replaces the causal mask built from `attention_mask` when given.
+    fn decoder(
+        &self,
+        embeds: &Tensor,
+        positions: &Tensor,
+        attention_mask: &Tensor,
         mut cache: Option<&mut KvCache>,
         bias: Option<&Tensor>,
     ) -> Result<Tensor> {
         let c = &self.config;
-        let size = input.input_ids.size();
-        let [b, t] = size[..] else {
-            return Err(ModelError::Input(format!("input_ids must be [batch, len], got {size:?}")));
+        let size = embeds.size();
+        let [b, t, hidden] = size[..] else {
+            return Err(ModelError::Input(format!("embeddings must be [batch, len, hidden], got {size:?}")));
         };
+        if hidden != c.hidden_size {
+            return Err(ModelError::Input(format!("embeddings have width {hidden}, the model {}", c.hidden_size)));
+        }
         let past = cache.as_ref().map_or(0, |c| c.len());
-        let mask_size = input.attention_mask.size();
+        let mask_size = attention_mask.size();
         if mask_size != [b, past + t] {
             return Err(ModelError::Input(format!(
                 "attention_mask is {mask_size:?}, expected [{b}, {}] (cached {past} + {t})",
                 past + t
             )));
         }
-        if input.positions.size() != [b, t] {
-            return Err(ModelError::Input(format!("positions are {:?}, expected [{b}, {t}]", input.positions.size())));
-        }
-        let ids = input.input_ids.f_to_device(self.device)?;
-        let (min, max) = (ids.f_min()?.f_int64_value(&[])?, ids.f_max()?.f_int64_value(&[])?);
-        if min < 0 || max >= c.vocab_size {
-            return Err(ModelError::Input(format!("token id outside the vocabulary 0..{}", c.vocab_size)));
+        if positions.size() != [b, t] {
+            return Err(ModelError::Input(format!("positions are {:?}, expected [{b}, {t}]", positions.size())));
         }
         let kind = self.dtype.kind();
-        let (cos, sin) = self.rope(&input.positions.f_to_device(self.device)?, kind)?;
+        let (cos, sin) = self.rope(&positions.f_to_device(self.device)?, kind)?;
         let mask = match bias {
             Some(bias) => bias.f_to_device(self.device)?.f_to_kind(kind)?,
-            None => attention_bias(&input.attention_mask.f_to_device(self.device)?, past, t, kind)?,
+            None => attention_bias(&attention_mask.f_to_device(self.device)?, past, t, kind)?,
         };
 
-        let mut x = Tensor::f_embedding(&self.embed_tokens, &ids, -1, false, false)?;
+        let mut x = embeds.f_to_device(self.device)?.f_to_kind(kind)?;
         for (l, layer) in self.layers.iter().enumerate() {
             let residual = x.shallow_clone();
             let hs = rms_norm(&x, &layer.input_layernorm, c.rms_norm_eps)?;

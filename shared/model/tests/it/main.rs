@@ -4,5 +4,6 @@
 mod checkpoints;
 mod cli;
 mod generation;
+mod llava;
 mod parity_qwen2;
 mod support;

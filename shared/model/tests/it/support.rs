@@ -13,6 +13,7 @@ use model::tch::{Kind, Tensor};
 use sha2::{Digest, Sha256};
 
 pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/qwen2_fixture.py");
+pub const LLAVA_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llava_fixture.py");
 
 pub fn python() -> PathBuf {
     match std::env::var_os("CRITICLOOP_PYTHON") {
@@ -34,26 +35,35 @@ fn cache_root() -> PathBuf {
 /// The fixture folder (built on first use, shared by every test of the process and later runs).
 pub fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| match build_fixtures() {
+    DIR.get_or_init(|| match build_fixtures(SCRIPT, "qwen2") {
         Ok(p) => p,
         Err(e) => panic!("building the model fixtures failed: {e:#}"),
     })
 }
 
-fn build_fixtures() -> Result<PathBuf> {
-    let script = std::fs::read(SCRIPT).with_context(|| format!("reading {SCRIPT}"))?;
+/// The LLaVA-OneVision fixture folder (`fixtures/llava_fixture.py`).
+pub fn llava_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| match build_fixtures(LLAVA_SCRIPT, "llava") {
+        Ok(p) => p,
+        Err(e) => panic!("building the LLaVA fixtures failed: {e:#}"),
+    })
+}
+
+fn build_fixtures(script_path: &str, tag: &str) -> Result<PathBuf> {
+    let script = std::fs::read(script_path).with_context(|| format!("reading {script_path}"))?;
     let py = python();
     let mut h = Sha256::new();
     h.update(&script);
     h.update(py.to_string_lossy().as_bytes());
     let key = hex::encode(&h.finalize()[..8]);
-    let dir = cache_root().join(format!("qwen2-{key}"));
+    let dir = cache_root().join(format!("{tag}-{key}"));
     if dir.join("reference.json").is_file() {
         return Ok(dir);
     }
-    let tmp = cache_root().join(format!("qwen2-{key}.tmp-{}", std::process::id()));
+    let tmp = cache_root().join(format!("{tag}-{key}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    run_python(&[Path::new("make"), &tmp])?;
+    run_script(script_path, &[Path::new("make"), &tmp])?;
     match std::fs::rename(&tmp, &dir) {
         Ok(()) => {}
         // another test process finished first: use its copy
@@ -65,10 +75,14 @@ fn build_fixtures() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Runs the fixture script with `args`, failing with its stderr.
+/// Runs the Qwen2 fixture script with `args`, failing with its stderr.
 pub fn run_python(args: &[&Path]) -> Result<()> {
+    run_script(SCRIPT, args)
+}
+
+fn run_script(script: &str, args: &[&Path]) -> Result<()> {
     let out = Command::new(python())
-        .arg(SCRIPT)
+        .arg(script)
         .args(args)
         .env("TRANSFORMERS_VERBOSITY", "error")
         .env("HF_HUB_OFFLINE", "1")

@@ -1,0 +1,166 @@
+//! `LlavaOnevisionForConditionalGeneration`: SigLIP vision tower, two-layer projector, anyres feature
+//! packing with the image-newline embedding, and the Qwen2 decoder fed with text embeddings whose
+//! `<image>` positions hold the image features. Image preprocessing (resizing, tiling, normalising) is not
+//! here yet: callers pass `pixel_values` as transformers' processor makes them.
+
+pub mod anyres;
+pub mod config;
+pub mod preprocess;
+pub mod siglip;
+
+use std::path::Path;
+
+use tch::{Kind, Tensor};
+
+pub use config::{LlavaOnevisionConfig, SiglipVisionConfig};
+use siglip::SiglipVisionTower;
+
+use crate::error::{ModelError, Result};
+use crate::options::LoadOptions;
+use crate::qwen2::{Linear, Qwen2ForCausalLM, positions_from_mask};
+use crate::weights::WeightSource;
+
+/// One image as the processor prepares it.
+pub struct ImageInput<'a> {
+    /// `[tiles, 3, size, size]`: the base image, then the grid's tiles row by row.
+    pub pixel_values: &'a Tensor,
+    /// The original (height, width).
+    pub size: [i64; 2],
+}
+
+pub struct LlavaOnevision {
+    config: LlavaOnevisionConfig,
+    vision_tower: SiglipVisionTower,
+    linear_1: Linear,
+    linear_2: Linear,
+    image_newline: Tensor,
+    language_model: Qwen2ForCausalLM,
+}
+
+impl LlavaOnevision {
+    /// Loads a checkpoint saved by transformers (`language_model.model.*`, `language_model.lm_head`,
+    /// `vision_tower.*` or `vision_tower.vision_model.*`, `multi_modal_projector.*`, `image_newline`),
+    /// strictly.
+    pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Self> {
+        let config_path = dir.join("config.json");
+        if !config_path.is_file() {
+            return Err(ModelError::MissingFile { path: config_path, what: "the model configuration" });
+        }
+        let config = LlavaOnevisionConfig::from_file(&config_path)?;
+        let mut w = WeightSource::open(dir, opts.dtype.kind(), opts.device)?;
+        let vision_prefix = if w.contains("vision_tower.vision_model.embeddings.patch_embedding.weight") {
+            "vision_tower.vision_model"
+        } else {
+            "vision_tower"
+        };
+        let vision_tower = SiglipVisionTower::load(config.vision.clone(), &mut w, vision_prefix)?;
+        let (vh, th) = (config.vision.hidden_size, config.text.hidden_size);
+        let bias = config.multimodal_projector_bias;
+        let linear_1 = Linear::load(&mut w, "multi_modal_projector.linear_1", th, vh, bias)?;
+        let linear_2 = Linear::load(&mut w, "multi_modal_projector.linear_2", th, th, bias)?;
+        let image_newline = w.take("image_newline", &[th])?;
+        let language_model = Qwen2ForCausalLM::from_source(
+            config.text.clone(),
+            &mut w,
+            "language_model.model",
+            "language_model.lm_head.weight",
+            dir,
+            opts,
+        )?;
+        w.finish()?;
+        Ok(LlavaOnevision { config, vision_tower, linear_1, linear_2, image_newline, language_model })
+    }
+
+    pub fn config(&self) -> &LlavaOnevisionConfig {
+        &self.config
+    }
+
+    pub fn language_model(&self) -> &Qwen2ForCausalLM {
+        &self.language_model
+    }
+
+    /// Tiles the processor makes for an image of `size` (height, width): transformers'
+    /// `image_size_to_num_patches`.
+    pub fn num_tiles(&self, size: [i64; 2]) -> i64 {
+        anyres::num_tiles(size, &self.config.image_grid_pinpoints, self.config.vision.image_size)
+    }
+
+    /// The packed features `[tokens, text_hidden]` of one image: the base tile's features, then the grid's
+    /// features unpadded to the image's aspect ratio (downscaled beyond `anyres_max_N` tiles), each row
+    /// ended by `image_newline`. `tokens` is what an `<image>` token expands to.
+    pub fn image_features(&self, image: &ImageInput<'_>) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let c = &self.config;
+        let tiles = image.pixel_values.size().first().copied().unwrap_or(0);
+        let expected = self.num_tiles(image.size);
+        if tiles != expected {
+            return Err(ModelError::Input(format!(
+                "image of size {:?} needs {expected} tiles, pixel_values have {tiles}",
+                image.size
+            )));
+        }
+        let hidden = self.vision_tower.hidden_states(image.pixel_values, c.vision_feature_layer)?;
+        let x = self.linear_1.forward(&hidden)?.f_gelu("none")?;
+        let feats = self.linear_2.forward(&x)?; // [tiles, patches, d]
+        let g = c.vision.image_size / c.vision.patch_size;
+        let d = c.text.hidden_size;
+        let newline = self.image_newline.f_to_kind(feats.kind())?;
+        if tiles == 1 {
+            return Ok(Tensor::f_cat(&[feats.f_get(0)?, newline.f_unsqueeze(0)?], 0)?);
+        }
+        let base = feats.f_get(0)?;
+        let [gh, gw] = anyres::grid_shape(image.size, &c.image_grid_pinpoints, c.vision.image_size);
+        let grid = feats
+            .f_narrow(0, 1, tiles - 1)?
+            .f_view([gh, gw, g, g, d])?
+            .f_permute([4, 0, 2, 1, 3])?
+            .f_contiguous()?
+            .f_reshape([d, gh * g, gw * g])?;
+        let ([h0, hn], [w0, wn]) = anyres::unpad_ranges([gh * g, gw * g], image.size);
+        let mut grid = grid.f_narrow(1, h0, hn)?.f_narrow(2, w0, wn)?;
+        let ratio = ((hn * wn) as f64 / (c.max_num_patches * g * g) as f64).sqrt();
+        if ratio > 1.1 {
+            // nn.functional.interpolate(mode="bilinear"), sizes int(h // ratio), int(w // ratio)
+            let size = [(hn as f64 / ratio).floor() as i64, (wn as f64 / ratio).floor() as i64];
+            grid = grid.f_unsqueeze(0)?.f_upsample_bilinear2d(size, false, None, None)?.f_squeeze_dim(0)?;
+        }
+        let (rows, cols) = (grid.size()[1], grid.size()[2]);
+        let nl = newline.f_view([d, 1, 1])?.f_expand([d, rows, 1], false)?;
+        let grid = Tensor::f_cat(&[grid, nl], 2)?.f_reshape([d, rows * (cols + 1)])?.f_transpose(0, 1)?;
+        Ok(Tensor::f_cat(&[base, grid], 0)?)
+    }
+
+    /// Input embeddings of `input_ids` `[batch, len]` with the `<image>` positions, in reading order,
+    /// replaced by the features of `images` in order.
+    pub fn embed_with_images(&self, input_ids: &Tensor, images: &[ImageInput<'_>]) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let embeds = self.language_model.embed(input_ids)?;
+        let is_image = input_ids.f_to_device(embeds.device())?.f_eq(self.config.image_token_index)?;
+        let slots = is_image.f_sum(Kind::Int64)?.f_int64_value(&[])?;
+        if images.is_empty() {
+            if slots > 0 {
+                return Err(ModelError::Input(format!("{slots} image tokens but no image")));
+            }
+            return Ok(embeds);
+        }
+        let feats: Vec<Tensor> = images.iter().map(|i| self.image_features(i)).collect::<Result<_>>()?;
+        let feats = Tensor::f_cat(&feats, 0)?.f_to_kind(embeds.kind())?;
+        if feats.size()[0] != slots {
+            return Err(ModelError::Input(format!(
+                "image features and image tokens do not match: {} features, {slots} tokens",
+                feats.size()[0]
+            )));
+        }
+        let mask = is_image.f_unsqueeze(-1)?.f_expand_as(&embeds)?;
+        Ok(embeds.f_masked_scatter(&mask, &feats)?)
+    }
+
+    /// Logits `[batch, len, vocab]` (float32) of a batch with images, positions from the mask.
+    pub fn forward(&self, input_ids: &Tensor, attention_mask: &Tensor, images: &[ImageInput<'_>]) -> Result<Tensor> {
+        let embeds = self.embed_with_images(input_ids, images)?;
+        let positions = positions_from_mask(attention_mask)?;
+        let hidden = self.language_model.forward_embeds(&embeds, &positions, attention_mask, None)?;
+        let _guard = tch::no_grad_guard();
+        self.language_model.lm_head(&hidden)
+    }
+}
