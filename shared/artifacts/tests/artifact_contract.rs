@@ -109,11 +109,14 @@ async fn concurrent_writers_of_the_same_content_never_expose_a_partial_object(t:
     let digest = Digest::of(&bytes);
     let path = dir.path().join("same.bin");
     std::fs::write(&path, &bytes).expect("write");
+    let writers_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
         let store = store.clone();
+        let writers_done = writers_done.clone();
         tokio::spawn(async move {
             let mut verified_reads = 0u32;
-            for _ in 0..200 {
+            loop {
+                let done = writers_done.load(std::sync::atomic::Ordering::Acquire);
                 match store.get(Kind::Checkpoint, &digest).await {
                     Ok(read) => {
                         assert_eq!(read.len(), 12 * 1024 * 1024);
@@ -122,9 +125,11 @@ async fn concurrent_writers_of_the_same_content_never_expose_a_partial_object(t:
                     Err(ArtifactError::NotFound { .. }) => {}
                     Err(other) => panic!("a reader saw a damaged object: {other}"),
                 }
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                if done {
+                    return verified_reads;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            verified_reads
         })
     };
     let writers: Vec<_> = (0..6)
@@ -145,6 +150,7 @@ async fn concurrent_writers_of_the_same_content_never_expose_a_partial_object(t:
         let stored = writer.await.expect("join").expect("concurrent put");
         assert_eq!(stored.digest, digest);
     }
+    writers_done.store(true, std::sync::atomic::Ordering::Release);
     assert_eq!(store.get(Kind::Checkpoint, &digest).await.expect("final get"), bytes);
     let verified_reads = reader.await.expect("reader");
     assert!(verified_reads > 0, "the reader saw the object at least once");

@@ -18,13 +18,30 @@ pub fn fixtures() -> &'static Path {
                 "CRITICLOOP_PYTHON is not set: `source scripts/env` first (fixtures are written by pyarrow + pillow)"
             )
         });
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ingest-fixtures-{}", std::process::id()));
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale_fixtures(&tmp);
+        let dir = tmp.join(format!("ingest-fixtures-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/make_fixtures.py");
         let output = Command::new(&python).arg(&script).arg(&dir).output().expect("run make_fixtures.py");
         assert!(output.status.success(), "make_fixtures.py failed: {}", String::from_utf8_lossy(&output.stderr));
         dir
     })
+}
+
+/// Fixture folders of earlier runs (a static is never dropped, so each run leaves its own behind).
+fn remove_stale_fixtures(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else { return };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with("ingest-fixtures-")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(600)));
+        if stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 pub fn expected(name: &str) -> Value {
