@@ -33,6 +33,18 @@ async fn put_get_roundtrip_and_dedup(t: TestStore) {
     assert_eq!(meta.size, 1000);
 }
 
+async fn dedup_rewrites_copies_older_than_the_refresh_window(t: TestStore) {
+    let bytes = content(6, 2000);
+    let first = t.store.put_bytes(Kind::Image, bytes.clone()).await.expect("put");
+    let before = t.store.head(Kind::Image, &first.digest).await.expect("head").expect("present");
+    let eager = t.store.clone().with_dedup_refresh(Duration::ZERO);
+    let again = eager.put_bytes(Kind::Image, bytes).await.expect("put again");
+    assert!(again.newly_stored, "a copy older than the refresh window is rewritten, renewing its age");
+    let after = t.store.head(Kind::Image, &first.digest).await.expect("head").expect("present");
+    assert!(after.last_modified >= before.last_modified);
+    assert_eq!(t.store.get(Kind::Image, &first.digest).await.expect("get").len(), 2000);
+}
+
 async fn large_files_stream_in_parts_and_download_verified(t: TestStore) {
     let store = &t.store;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -232,6 +244,11 @@ macro_rules! contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn artifact_put_get_roundtrip_and_dedup() {
                 put_get_roundtrip_and_dedup(support::$backend()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn artifact_dedup_rewrites_copies_older_than_the_refresh_window() {
+                dedup_rewrites_copies_older_than_the_refresh_window(support::$backend()).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@ mod support;
 use artifacts::Kind;
 use futures::TryStreamExt;
 use ingest::{Format, ImageProblem, ImportError, Importer, MemorySink, RejectReason, RowKind};
+use ingest::{ImportReport, Row, RowSink, SinkError, SourceFile};
 use std::collections::HashSet;
 use std::time::Duration;
 use support::{assert_matches, expected, fixtures, images, import, importer, store};
@@ -133,4 +134,44 @@ async fn dataset_reimport_changes_nothing() {
         let after: HashSet<_> = after.iter().map(key).collect();
         assert_eq!(before, after, "{format}: the store is untouched (not even rewritten)");
     }
+}
+
+/// A sink whose second batch fails, the way a database write can.
+#[derive(Default)]
+struct FailingSink {
+    batches: u32,
+    committed: bool,
+    rolled_back: bool,
+}
+
+impl RowSink for FailingSink {
+    async fn begin(&mut self, _file: &SourceFile) -> Result<(), SinkError> {
+        Ok(())
+    }
+    async fn accept(&mut self, _rows: Vec<Row>) -> Result<(), SinkError> {
+        self.batches += 1;
+        if self.batches == 2 { Err("connection reset".into()) } else { Ok(()) }
+    }
+    async fn commit(&mut self, _report: &ImportReport) -> Result<(), SinkError> {
+        self.committed = true;
+        Ok(())
+    }
+    async fn rollback(&mut self, _error: &ImportError) {
+        self.rolled_back = true;
+    }
+}
+
+#[tokio::test]
+async fn dataset_sink_failure_rolls_back_and_is_retryable() {
+    let t = store();
+    let mut sink = FailingSink::default();
+    let path = fixtures().join("critic/pointwise/train-00000-of-00001.parquet");
+    let error = importer(&t.store, Format::Parquet).import(&path, &mut sink).await.expect_err("sink fails");
+    assert!(
+        matches!(&error, ImportError::Sink { source, .. } if source.to_string() == "connection reset"),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    assert!(sink.rolled_back && !sink.committed);
+    assert_eq!(sink.batches, 2, "reading stops at the failure");
 }
