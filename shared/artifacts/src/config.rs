@@ -47,6 +47,10 @@ pub struct StoreConfig {
     /// that a garbage collection with a longer grace period cannot remove it before the caller references it.
     #[serde(default = "default_refresh_secs")]
     pub dedup_refresh_secs: u64,
+    /// Local store: flush each artifact (and its directory) to disk before a put returns, so that an
+    /// artifact a database row refers to survives a crash of the machine.
+    #[serde(default = "default_fsync")]
+    pub fsync: bool,
 }
 
 fn default_root() -> PathBuf {
@@ -55,6 +59,10 @@ fn default_root() -> PathBuf {
 
 fn default_refresh_secs() -> u64 {
     3600
+}
+
+fn default_fsync() -> bool {
+    true
 }
 
 impl StoreConfig {
@@ -71,6 +79,7 @@ impl StoreConfig {
             secret_access_key: None,
             allow_http: false,
             dedup_refresh_secs: default_refresh_secs(),
+            fsync: default_fsync(),
         }
     }
 
@@ -84,7 +93,8 @@ impl StoreConfig {
                 std::fs::create_dir_all(&self.root)
                     .map_err(|source| ArtifactError::io("creating the store directory", &self.root, source))?;
                 let store = LocalFileSystem::new_with_prefix(&self.root)
-                    .map_err(|e| ArtifactError::Config(format!("local root {}: {e}", self.root.display())))?;
+                    .map_err(|e| ArtifactError::Config(format!("local root {}: {e}", self.root.display())))?
+                    .with_fsync(self.fsync);
                 Ok(Arc::new(store))
             }
             StoreKind::S3 => {

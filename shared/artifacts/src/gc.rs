@@ -1,7 +1,7 @@
 //! Garbage collection: delete exactly the artifacts nothing references any more.
 
 use crate::{ArtifactError, ArtifactMeta, ArtifactStore, Digest, Kind};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -37,7 +37,10 @@ impl ArtifactStore {
     ///   artifact older than the store's `dedup_refresh`, so `older_than` must exceed that window.
     /// - A kept manifest that cannot be read stops the collection before anything is deleted.
     pub async fn gc(&self, keep: &HashSet<Digest>, older_than: Duration) -> Result<GcReport, ArtifactError> {
-        let cutoff = Utc::now() - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+        let cutoff = chrono::Duration::from_std(older_than)
+            .ok()
+            .and_then(|grace| Utc::now().checked_sub_signed(grace))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let mut reachable = keep.clone();
         let manifests: Vec<ArtifactMeta> = self.list(Kind::Checkpoint).try_collect().await?;
         for meta in &manifests {

@@ -135,6 +135,17 @@ impl ArtifactStore {
         }
     }
 
+    /// Checks that the backend answers (the bucket exists, the credentials work): one listing request.
+    /// For readiness probes and start-up checks.
+    pub async fn ping(&self) -> Result<(), ArtifactError> {
+        let prefix = self.kind_prefix(Kind::Image);
+        self.backend
+            .list_with_delimiter(Some(&prefix))
+            .await
+            .map(|_| ())
+            .map_err(|e| ArtifactError::backend("list", &prefix, e))
+    }
+
     /// The metadata of an artifact, or `None` if it is not stored.
     pub async fn head(&self, kind: Kind, digest: &Digest) -> Result<Option<ArtifactMeta>, ArtifactError> {
         let key = self.key(kind, digest);

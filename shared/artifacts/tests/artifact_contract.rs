@@ -17,6 +17,7 @@ async fn listed(store: &ArtifactStore, kind: Kind) -> HashSet<Digest> {
 
 async fn put_get_roundtrip_and_dedup(t: TestStore) {
     let store = &t.store;
+    store.ping().await.expect("the backend answers");
     let bytes = content(1, 1000);
     let first = store.put_bytes(Kind::Image, bytes.clone()).await.expect("put");
     assert_eq!(first.digest, Digest::of(&bytes));

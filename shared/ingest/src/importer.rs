@@ -12,6 +12,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// How to import a file.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct ImportOptions {
     pub max_rejections_listed: usize,
     /// Concurrent image uploads.
     pub image_puts_in_flight: usize,
+    /// Threads that check (decode) the images of a batch in parallel.
+    pub decode_threads: usize,
 }
 
 impl ImportOptions {
@@ -46,6 +49,7 @@ impl ImportOptions {
             parquet_batch_rows: 64,
             max_rejections_listed: 10_000,
             image_puts_in_flight: 8,
+            decode_threads: std::thread::available_parallelism().map_or(2, usize::from),
         }
     }
 }
@@ -136,7 +140,7 @@ impl Importer {
     }
 
     async fn run<S: RowSink>(&self, file: &SourceFile, sink: &mut S) -> Result<ImportReport, ImportError> {
-        let (sender, mut receiver) = mpsc::channel::<Vec<Prepared>>(2);
+        let (sender, mut receiver) = mpsc::channel::<Vec<SourceItem>>(2);
         let reader = self.spawn_reader(file, sender);
         let mut report = ImportReport {
             file: file.clone(),
@@ -148,7 +152,18 @@ impl Importer {
         };
         let mut seen: HashSet<Digest> = HashSet::new();
         let mut failure = None;
-        while let Some(batch) = receiver.recv().await {
+        // Three stages overlap: the reader fills the channel, the next batch is decoded while this one is
+        // stored and handed to the sink.
+        let mut decoding = receiver.recv().await.map(|items| self.start_prepare(items));
+        while let Some(handles) = decoding.take() {
+            let batch = match finish_prepare(file, handles).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            };
+            decoding = receiver.recv().await.map(|items| self.start_prepare(items));
             match self.store_batch(file, batch, &mut report, &mut seen).await {
                 Ok(rows) if rows.is_empty() => {}
                 Ok(rows) => {
@@ -171,12 +186,12 @@ impl Importer {
         Ok(report)
     }
 
-    /// Runs the reader on a blocking thread: records become `Prepared` items (image read and checked),
-    /// sent in batches cut by row count and image bytes.
+    /// Runs the reader on a blocking thread; records travel in batches cut by row count and by the bytes of
+    /// their embedded images.
     fn spawn_reader(
         &self,
         file: &SourceFile,
-        sender: mpsc::Sender<Vec<Prepared>>,
+        sender: mpsc::Sender<Vec<SourceItem>>,
     ) -> tokio::task::JoinHandle<Result<(), ImportError>> {
         let options = self.options.clone();
         let path = file.path.clone();
@@ -188,14 +203,13 @@ impl Importer {
             parquet_batch_rows: options.parquet_batch_rows,
         };
         tokio::task::spawn_blocking(move || {
-            let mut batch: Vec<Prepared> = Vec::with_capacity(options.batch_rows);
+            let mut batch: Vec<SourceItem> = Vec::with_capacity(options.batch_rows);
             let mut batch_bytes = 0usize;
             let mut emit = |item: SourceItem| -> Result<(), Stopped> {
-                let prepared = prepare(item, &options.limits);
-                if let Prepared::Row { image: Some((bytes, _)), .. } = &prepared {
+                if let SourceItem::Record(RawRecord { image: Some(RawImage::Bytes(bytes)), .. }) = &item {
                     batch_bytes += bytes.len();
                 }
-                batch.push(prepared);
+                batch.push(item);
                 if batch.len() >= options.batch_rows || batch_bytes >= options.batch_image_bytes {
                     batch_bytes = 0;
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(options.batch_rows));
@@ -210,6 +224,21 @@ impl Importer {
             }
             Ok(())
         })
+    }
+
+    /// Starts reading and checking the images of a batch on `decode_threads` blocking threads.
+    fn start_prepare(&self, mut items: Vec<SourceItem>) -> Vec<JoinHandle<Vec<Prepared>>> {
+        let chunk_len = items.len().div_ceil(self.options.decode_threads.max(1)).max(1);
+        let mut chunks = Vec::new();
+        while !items.is_empty() {
+            let rest = items.split_off(chunk_len.min(items.len()));
+            let chunk = std::mem::replace(&mut items, rest);
+            let limits = self.options.limits.clone();
+            chunks.push(tokio::task::spawn_blocking(move || {
+                chunk.into_iter().map(|item| prepare(item, &limits)).collect::<Vec<_>>()
+            }));
+        }
+        chunks
     }
 
     /// Stores the batch's images (each distinct new digest once, several at a time) and builds its rows.
@@ -294,6 +323,20 @@ impl Importer {
         }
         Ok(rows)
     }
+}
+
+/// The prepared batch, in row order.
+async fn finish_prepare(
+    file: &SourceFile,
+    chunks: Vec<JoinHandle<Vec<Prepared>>>,
+) -> Result<Vec<Prepared>, ImportError> {
+    let mut prepared = Vec::new();
+    for chunk in chunks {
+        let done =
+            chunk.await.map_err(|e| ImportError::Internal { path: file.path.clone(), message: e.to_string() })?;
+        prepared.extend(done);
+    }
+    Ok(prepared)
 }
 
 /// Loads and checks a record's image (blocking: file reads and decoding).

@@ -81,12 +81,12 @@ fn child(format: Format, path: &Path) {
     let report = runtime.block_on(importer.import(path, &mut sink)).expect("import");
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "CHILD rows_ok={} rejected={} images_stored={} dedup={} seconds={seconds:.2} rss_before_kb={before_kb} vmhwm_kb={}",
+        "CHILD rows_ok={} rejected={} images_stored={} dedup={} seconds={seconds:.2} rss_before_kb={before_kb} {}",
         report.rows_ok,
         report.rows_rejected,
         report.images_stored,
         report.images_deduplicated,
-        proc_status_kb("VmHWM:")
+        format_args!("vmhwm_kb={}", proc_status_kb("VmHWM:"))
     );
 }
 

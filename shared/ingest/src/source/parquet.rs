@@ -29,7 +29,7 @@ fn open(path: &Path) -> Result<Builder, ImportError> {
                 return Err(ImportError::Parquet {
                     path: path.to_path_buf(),
                     message: format!(
-                        "row group {index}, column {}: bytes {start}..{} lie beyond the end of the file ({file_len} bytes)",
+                        "row group {index}, column {}: bytes {start}..{} are past the end ({file_len} bytes)",
                         column.column_path(),
                         start + length
                     ),
