@@ -12,8 +12,9 @@
 //!   it ([`ArtifactStore::get`] and [`ArtifactStore::download`] return [`ArtifactError::Corrupt`] on a
 //!   mismatch; [`ArtifactStore::get_stream`] leaves checking to the caller).
 //! - **Atomic writes.** An object is published whole or not at all: single-request puts and multipart
-//!   uploads are atomic on S3, and the local backend writes a staging file and renames it. A file is
-//!   hashed, then uploaded while hashed again, and published only if both agree.
+//!   uploads are atomic on S3, and the local backend writes a staging file and renames it (and fsyncs it
+//!   first unless `fsync = false`). A file is hashed, then uploaded while hashed again, and published only
+//!   if both agree.
 //! - **Deduplication.** A put whose content is already stored writes nothing ([`Stored::newly_stored`] is
 //!   false), unless the stored copy is older than `dedup_refresh_secs`, in which case it is rewritten to
 //!   renew its age for garbage collection. Concurrent writers of the same content write the same bytes

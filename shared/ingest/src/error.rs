@@ -24,6 +24,9 @@ pub enum ImportError {
     /// A required column is missing or has the wrong type.
     #[error("{path}: column {column:?}: {problem}")]
     Column { path: PathBuf, column: String, problem: String },
+    /// The file was modified while it was imported (its size or modification time changed).
+    #[error("{path}: the file changed during the import; import it again")]
+    FileChanged { path: PathBuf },
     /// The artifact store failed while storing the image of a row.
     #[error("{path}: storing the image of row {row_number}: {source}")]
     Artifact { path: PathBuf, row_number: u64, source: Box<artifacts::ArtifactError> },
@@ -41,7 +44,7 @@ impl ImportError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ImportError::Artifact { source, .. } => source.is_retryable(),
-            ImportError::Sink { .. } | ImportError::Internal { .. } => true,
+            ImportError::Sink { .. } | ImportError::Internal { .. } | ImportError::FileChanged { .. } => true,
             ImportError::Io { source, .. } => source.kind() != std::io::ErrorKind::NotFound,
             _ => false,
         }

@@ -106,9 +106,18 @@ impl Importer {
     /// Imports one file. On `Ok` the sink has committed every accepted row; on `Err` it has been rolled
     /// back (or was never begun: validation failures happen before `begin` and before any image is stored).
     pub async fn import<S: RowSink>(&self, path: &Path, sink: &mut S) -> Result<ImportReport, ImportError> {
+        let stamp_before = stamp(path)?;
         let file = self.validate(path).await?;
         sink.begin(&file).await.map_err(|source| ImportError::Sink { path: path.to_path_buf(), source })?;
-        match self.run(&file, sink).await {
+        let outcome = self.run(&file, sink).await.and_then(|report| {
+            // The digest and the rows must describe the same content.
+            if stamp(path)? == stamp_before {
+                Ok(report)
+            } else {
+                Err(ImportError::FileChanged { path: path.to_path_buf() })
+            }
+        });
+        match outcome {
             Ok(report) => match sink.commit(&report).await {
                 Ok(()) => Ok(report),
                 Err(source) => {
@@ -382,6 +391,16 @@ fn load(raw: RawImage, limits: &ImageLimits) -> Result<Vec<u8>, RejectReason> {
             std::fs::read(&path).map_err(|e| RejectReason::ImageFileUnreadable { path: shown, error: e.to_string() })
         }
     }
+}
+
+/// Size and modification time: what changes when a file is rewritten.
+fn stamp(path: &Path) -> Result<(u64, Option<std::time::SystemTime>), ImportError> {
+    let metadata = std::fs::metadata(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        action: "inspecting",
+        source,
+    })?;
+    Ok((metadata.len(), metadata.modified().ok()))
 }
 
 fn hash_file(path: &Path) -> Result<(Digest, u64), ImportError> {

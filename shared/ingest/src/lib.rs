@@ -7,9 +7,10 @@
 //!    compute the file's sha256 ([`SourceFile::digest`]).
 //! 2. **Read** it streaming on a blocking thread (one JSON element, one line or one parquet record batch
 //!    at a time; batches travel over a bounded channel, so memory stays bounded whatever the file size).
-//!    Each image is read, sniffed, checked against [`ImageLimits`] (bytes, width, height, pixels, decoder
-//!    allocation: decompression bombs are refused from the header) and fully decoded (corrupt or truncated
-//!    images are refused), then stored unchanged in the artifact store under `images/` by its sha256.
+//!    The images of a batch are read, sniffed, checked against [`ImageLimits`] (bytes, width, height,
+//!    pixels, decoder allocation: decompression bombs are refused from the header) and fully decoded
+//!    (corrupt or truncated images are refused) on `decode_threads` blocking threads while the previous
+//!    batch is stored; each image is stored unchanged in the artifact store under `images/` by its sha256.
 //! 3. **Hand rows to a [`RowSink`]** in batches between `begin` and `commit`.
 //!
 //! Contract: errors of a row and errors of a file.
@@ -17,7 +18,8 @@
 //!   image, an unsafe image path) rejects that row only: it appears in [`ImportReport::rejected`] with its
 //!   row number, id and [`RejectReason`], and the rest of the file is imported.
 //! - A **file-level problem** (unreadable or truncated file, JSON syntax error anywhere, not an array,
-//!   a missing or mistyped column, a corrupt parquet page) fails the import with an [`ImportError`] that
+//!   a missing or mistyped column, a corrupt parquet page, the file modified during the import) fails the
+//!   import with an [`ImportError`] that
 //!   names the file and the position or column. Structural problems are found by step 1, before anything
 //!   is stored; a problem found while reading (a corrupt parquet page, the file changed) calls
 //!   [`RowSink::rollback`] and never `commit`, so the sink keeps no row of the file. Images stored before

@@ -175,3 +175,42 @@ async fn dataset_sink_failure_rolls_back_and_is_retryable() {
     assert!(sink.rolled_back && !sink.committed);
     assert_eq!(sink.batches, 2, "reading stops at the failure");
 }
+
+/// A sink that appends to the file being imported, the way another process might.
+struct AppendingSink {
+    path: std::path::PathBuf,
+    inner: MemorySink,
+}
+
+impl RowSink for AppendingSink {
+    async fn begin(&mut self, file: &SourceFile) -> Result<(), SinkError> {
+        self.inner.begin(file).await
+    }
+    async fn accept(&mut self, rows: Vec<Row>) -> Result<(), SinkError> {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        file.write_all(b"{\"id\": \"late\", \"question\": \"appended\"}\n")?;
+        self.inner.accept(rows).await
+    }
+    async fn commit(&mut self, report: &ImportReport) -> Result<(), SinkError> {
+        self.inner.commit(report).await
+    }
+    async fn rollback(&mut self, error: &ImportError) {
+        self.inner.rollback(error).await
+    }
+}
+
+#[tokio::test]
+async fn dataset_file_changed_during_import_is_not_committed() {
+    let t = store();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("prompts.jsonl");
+    std::fs::copy(fixtures().join("prompts.jsonl"), &path).expect("copy");
+    let mut options = importer(&t.store, Format::Jsonl).options().clone();
+    options.image_root = Some(fixtures().to_path_buf());
+    let mut sink = AppendingSink { path: path.clone(), inner: MemorySink::default() };
+    let error = Importer::new(t.store.clone(), options).import(&path, &mut sink).await.expect_err("file changed");
+    assert!(matches!(error, ImportError::FileChanged { .. }), "{error:?}");
+    assert!(error.is_retryable());
+    assert_eq!((sink.inner.commits, sink.inner.rollbacks, sink.inner.committed.len()), (0, 1, 0));
+}
