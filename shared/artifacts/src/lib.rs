@@ -32,6 +32,9 @@ mod manifest;
 mod store;
 mod upload;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use config::{StoreConfig, StoreKind};
 pub use digest::{Digest, DigestHasher, DigestParseError};
 pub use error::ArtifactError;

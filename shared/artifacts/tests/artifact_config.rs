@@ -3,8 +3,6 @@
 use artifacts::{ArtifactError, ArtifactStore, StoreConfig, StoreKind};
 use serde_json::json;
 
-mod support;
-
 fn parse(value: serde_json::Value) -> StoreConfig {
     serde_json::from_value(value).expect("config parses")
 }
@@ -46,7 +44,7 @@ fn artifact_config_s3_is_validated_and_secrets_do_not_print() {
 
 #[tokio::test]
 async fn artifact_ping_reports_a_missing_bucket() {
-    let moto = support::moto::moto();
+    let moto = artifacts::testing::moto();
     let config = parse(json!({
         "kind": "s3", "bucket": "no-such-bucket", "endpoint": moto.endpoint, "allow_http": true,
         "access_key_id": "testing", "secret_access_key": "testing"

@@ -214,3 +214,17 @@ async fn dataset_file_changed_during_import_is_not_committed() {
     assert!(error.is_retryable());
     assert_eq!((sink.inner.commits, sink.inner.rollbacks, sink.inner.committed.len()), (0, 1, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dataset_import_into_an_s3_store() {
+    let store = artifacts::testing::moto().new_store();
+    let path = fixtures().join("critic/pairwise/train-00000-of-00001.parquet");
+    let (report, sink) = import(&store, Format::Parquet, &path).await;
+    assert_matches(&store, &report, &sink.committed, &expected("critic_pairwise")).await;
+    assert_eq!(report.images_stored, 3);
+    let (again, _) = import(&store, Format::Parquet, &path).await;
+    assert_eq!(
+        (again.images_stored, again.images_deduplicated),
+        (0, report.images_stored + report.images_deduplicated)
+    );
+}

@@ -1,9 +1,6 @@
 #![allow(dead_code)]
 
-pub mod moto;
-
-use artifacts::{ArtifactStore, StoreConfig, StoreKind};
-use std::sync::atomic::{AtomicU32, Ordering};
+use artifacts::{ArtifactStore, StoreConfig};
 
 /// A store and what keeps it alive (a temporary directory for the local backend).
 pub struct TestStore {
@@ -18,23 +15,9 @@ pub fn local() -> TestStore {
 }
 
 pub fn s3() -> TestStore {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let moto = moto::moto();
-    let bucket = format!("artifact-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-    moto.create_bucket(&bucket);
-    let config: StoreConfig = serde_json::from_value(serde_json::json!({
-        "kind": "s3",
-        "bucket": bucket,
-        "endpoint": moto.endpoint,
-        "region": "us-east-1",
-        "access_key_id": "testing",
-        "secret_access_key": "testing",
-        "allow_http": true,
-        "prefix": "criticloop",
-    }))
-    .expect("s3 config");
-    assert_eq!(config.kind, StoreKind::S3);
-    TestStore { store: ArtifactStore::open(&config).expect("s3 store"), _dir: None }
+    let store = artifacts::testing::moto().new_store();
+    assert!(store.description().starts_with("s3://"));
+    TestStore { store, _dir: None }
 }
 
 /// Deterministic pseudo-random bytes (xorshift), so large contents differ and do not compress.
