@@ -22,6 +22,8 @@
 //! - **Garbage collection** ([`ArtifactStore::gc`]) deletes exactly the artifacts outside the keep set
 //!   that are older than the grace period; see its documentation for what the caller must guarantee.
 //! - Objects under a kind's prefix whose names are not artifact keys are never listed nor deleted.
+//!
+//! Feature `testing`: the module `testing` starts a moto S3 server for tests (needs `CRITICLOOP_PYTHON`).
 
 mod config;
 mod digest;
