@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand};
-use criticloop_bench::{critic, raw, report, saga};
+use criticloop_bench::{backlog, critic, raw, report, saga};
 
 #[derive(Parser)]
 #[command(name = "criticloop-bench", about = "criticloop throughput benchmarks")]
@@ -14,6 +14,8 @@ enum Command {
     Saga(saga::Args),
     /// The broker ceiling: persistent messages through a quorum queue, confirms and acks, no database.
     Raw(raw::Args),
+    /// One judge job (backlog) through a local cluster of the service binaries (fake critic).
+    Backlog(backlog::Args),
     /// The critic core on one thread: parsers per format, agreement metrics.
     Critic(critic::Args),
     /// `raw`, then `saga`.
@@ -34,6 +36,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Raw(args) => {
             out.insert("raw".into(), report::run_raw(&args).await?);
+        }
+        Command::Backlog(args) => {
+            out.insert("backlog".into(), report::run_backlog(&args).await?);
         }
         Command::Critic(args) => {
             out.insert("critic".into(), report::run_critic(&args)?);

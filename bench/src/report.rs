@@ -47,3 +47,9 @@ pub fn run_critic(args: &crate::critic::Args) -> anyhow::Result<serde_json::Valu
     r.print();
     json(&r)
 }
+
+pub async fn run_backlog(args: &crate::backlog::Args) -> anyhow::Result<serde_json::Value> {
+    let r = crate::backlog::run(args).await?;
+    r.print();
+    json(&r)
+}

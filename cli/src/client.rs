@@ -53,6 +53,9 @@ impl Client {
         if !fields.is_empty() {
             text.push_str(&format!(" ({})", fields.join("; ")));
         }
+        for line in body["error"]["lines"].as_array().into_iter().flatten() {
+            text.push_str(&format!("\n  line {}: {}", line["line"], line["message"].as_str().unwrap_or("?")));
+        }
         if status.as_u16() == 401 {
             text.push_str(" (check --token, CRITICLOOP_API_TOKEN or the config file)");
         }
@@ -71,6 +74,27 @@ impl Client {
     pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
         let what = format!("GET {path}");
         Ok(self.send(self.http.get(format!("{}{path}", self.base)), &what).await?.text().await?)
+    }
+
+    /// Streams a file as the request body (no overall timeout: uploads can be large).
+    pub async fn post_file(&self, path: &str, file: &std::path::Path, content_type: &str) -> anyhow::Result<Value> {
+        let what = format!("POST {path}");
+        let f =
+            tokio::fs::File::open(file).await.map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(24 * 3600))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(reqwest::Body::from(f));
+        Self::json(self.send(req, &what).await?, &what).await
+    }
+
+    /// A streamed response body (no overall timeout), for large JSONL downloads.
+    pub async fn get_stream(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        let what = format!("GET {path}");
+        let req = self.http.get(format!("{}{path}", self.base)).timeout(Duration::from_secs(24 * 3600));
+        self.send(req, &what).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {

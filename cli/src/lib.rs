@@ -7,6 +7,7 @@ mod critic_parse;
 mod dataset;
 mod demo;
 mod jsonl;
+mod judge;
 mod metrics;
 mod pairs;
 mod watch;
@@ -39,6 +40,9 @@ pub enum Command {
     /// Export a round's preference pairs for DPO training.
     #[command(subcommand)]
     Pairs(pairs::PairsCommand),
+    /// Judge jobs: push a backlog of items through the critic.
+    #[command(subcommand)]
+    Judge(judge::JudgeCommand),
     /// Offline tools for critic outputs (no API needed).
     #[command(subcommand)]
     Critic(critic_parse::CriticCommand),
@@ -52,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dataset(cmd) => dataset::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Campaign(cmd) => campaign::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Pairs(cmd) => pairs::run(cmd, &config::client(cli.api_url, cli.token)?).await,
+        Command::Judge(cmd) => judge::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Critic(cmd) => critic_parse::run(cmd),
         Command::Metrics(args) => metrics::run(args),
     }

@@ -5,9 +5,9 @@
 //! Kendall tau against the labels' ranking.
 
 use critic::Preference;
-use critic::metrics::{self, Battle, Bootstrap, EloConfig, Winner};
-use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use critic::agreement::{self, JudgedPair, ScoredItem};
+use critic::metrics::Bootstrap;
+use serde_json::{Map, Value};
 
 #[derive(Debug, clap::Args)]
 pub struct MetricsArgs {
@@ -43,98 +43,30 @@ fn preference(line: usize, v: &Value, name: &str) -> anyhow::Result<Option<Prefe
     }
 }
 
-fn value_of<T: serde::Serialize>(r: Result<T, impl std::fmt::Display>) -> Value {
-    match r {
-        Ok(v) => serde_json::to_value(v).unwrap_or(Value::Null),
-        Err(e) => json!({ "error": e.to_string() }),
-    }
-}
-
 fn pointwise(rows: &[(usize, Map<String, Value>)]) -> anyhow::Result<Value> {
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    let mut unparsed = 0;
-    let mut by_model: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut items = Vec::with_capacity(rows.len());
     for (line, row) in rows {
         let label = field(*line, row, "label")?
             .as_f64()
             .ok_or_else(|| anyhow::anyhow!("line {line}: `label` must be a number"))?;
-        let Some(score) = field(*line, row, "score")?.as_f64() else {
-            unparsed += 1;
-            continue;
-        };
-        x.push(score);
-        y.push(label);
-        if let Some(model) = row.get("model").and_then(Value::as_str) {
-            let e = by_model.entry(model.to_string()).or_default();
-            e.0.push(score);
-            e.1.push(label);
-        }
+        let score = field(*line, row, "score")?.as_f64();
+        items.push(ScoredItem { score, label, model: row.get("model").and_then(Value::as_str) });
     }
-    let mut report = json!({
-        "mode": "pointwise", "items": rows.len(), "unparsed": unparsed,
-        "pearson": value_of(metrics::pearson(&x, &y)),
-        "spearman": value_of(metrics::spearman(&x, &y)),
-        "kendall_tau_b": value_of(metrics::kendall_tau_b(&x, &y)),
-    });
-    if !by_model.is_empty() {
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        let judge: BTreeMap<String, f64> = by_model.iter().map(|(m, (s, _))| (m.clone(), mean(s))).collect();
-        let label: BTreeMap<String, f64> = by_model.iter().map(|(m, (_, l))| (m.clone(), mean(l))).collect();
-        report["models"] = json!({
-            "judge_mean_score": judge, "label_mean_score": label,
-            "ranking_kendall": value_of(metrics::ranking_kendall(&judge, &label)),
-        });
-    }
-    Ok(report)
-}
-
-fn winner(p: Preference) -> Winner {
-    match p {
-        Preference::First => Winner::A,
-        Preference::Second => Winner::B,
-        Preference::Tie => Winner::Tie,
-    }
+    Ok(agreement::pointwise_report(&items))
 }
 
 fn pairwise(rows: &[(usize, Map<String, Value>)], args: &MetricsArgs) -> anyhow::Result<Value> {
-    let mut items = Vec::new();
-    let mut battles: Vec<(String, String, Option<Preference>, Preference)> = Vec::new();
+    let mut items = Vec::with_capacity(rows.len());
     for (line, row) in rows {
         let prediction = preference(*line, field(*line, row, "prediction")?, "prediction")?;
         let label = preference(*line, field(*line, row, "label")?, "label")?
             .ok_or_else(|| anyhow::anyhow!("line {line}: `label` must not be null"))?;
-        items.push((prediction, label));
-        if let (Some(a), Some(b)) =
-            (row.get("model_a").and_then(Value::as_str), row.get("model_b").and_then(Value::as_str))
-        {
-            battles.push((a.to_string(), b.to_string(), prediction, label));
-        }
-    }
-    let mut report = json!({ "mode": "pairwise", "items": rows.len() });
-    let acc = metrics::pairwise_accuracy(&items);
-    report["accuracy_with_ties"] = json!(acc.with_ties.value());
-    report["accuracy_without_ties"] = json!(acc.without_ties.value());
-    report["counts"] = serde_json::to_value(acc)?;
-    if !battles.is_empty() {
-        let config = EloConfig::default();
-        let bootstrap = Bootstrap { rounds: args.bootstrap, seed: args.seed, ..Bootstrap::default() };
-        let judged: Vec<Battle> = battles
-            .iter()
-            .filter_map(|(a, b, p, _)| p.map(|p| Battle { model_a: a, model_b: b, winner: winner(p) }))
-            .collect();
-        let labelled: Vec<Battle> =
-            battles.iter().map(|(a, b, _, l)| Battle { model_a: a, model_b: b, winner: winner(*l) }).collect();
-        let judge_elo = metrics::mle_elo(&judged, &config);
-        let label_elo = metrics::mle_elo(&labelled, &config);
-        let ranking = match (&judge_elo, &label_elo) {
-            (Ok(j), Ok(l)) => value_of(metrics::ranking_kendall(j, l)),
-            _ => Value::Null,
+        let models = match (row.get("model_a").and_then(Value::as_str), row.get("model_b").and_then(Value::as_str)) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
         };
-        report["elo"] = json!({
-            "judge": value_of(metrics::elo_with_intervals(&judged, &config, &bootstrap)),
-            "labels": value_of(metrics::elo_with_intervals(&labelled, &config, &bootstrap)),
-            "ranking_kendall": ranking,
-        });
+        items.push(JudgedPair { prediction, label, models });
     }
-    Ok(report)
+    let bootstrap = Bootstrap { rounds: args.bootstrap, seed: args.seed, ..Bootstrap::default() };
+    Ok(agreement::pairwise_report(&items, &bootstrap))
 }

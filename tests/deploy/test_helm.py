@@ -18,8 +18,14 @@ CHART = REPO_ROOT / "helm" / "criticloop"
 
 SERVICES = {"api", "orchestrator", "generation", "judging", "reward", "training", "evaluation"}
 GPU_WORKERS = {"generation", "judging", "training", "evaluation"}
-# worker -> the queue it consumes (without the prefix)
-QUEUES = {"generation": "generate", "judging": "judge", "reward": "aggregate", "training": "train", "evaluation": "evaluate"}
+# worker -> the queues it consumes (without the prefix)
+QUEUES = {
+    "generation": ["generate"],
+    "judging": ["judge", "backlog"],
+    "reward": ["aggregate"],
+    "training": ["train"],
+    "evaluation": ["evaluate", "agreement"],
+}
 
 # Distinctive secret values: none of them (nor their base64) may show up outside a Secret.
 SECRET_DB = "postgres://cl:db-pw-3b9f1e7c5a@pg.example:5432/criticloop"
@@ -193,17 +199,18 @@ def test_helm_keda_scaled_objects_only_when_enabled(helm) -> None:
     deployments = _deployments(objects)
     for name, obj in scaled.items():
         assert obj["spec"]["scaleTargetRef"]["name"] == deployments[name]["metadata"]["name"]
-        (trigger,) = obj["spec"]["triggers"]
-        assert trigger["type"] == "rabbitmq"
-        meta = trigger["metadata"]
-        assert meta["protocol"] == "http", "only the management API counts unacknowledged messages"
-        assert meta["mode"] == "QueueLength"
-        assert meta["queueName"] == f"criticloop.{QUEUES[name]}"
-        assert meta.get("excludeUnacknowledged", "false") == "false"
-        assert all(isinstance(v, str) for v in meta.values()), f"KEDA metadata must be strings: {meta}"
-        auth = auths[trigger["authenticationRef"]["name"]]
-        (ref,) = auth["spec"]["secretTargetRef"]
-        assert ref["parameter"] == "host"
+        triggers = obj["spec"]["triggers"]
+        assert [t["metadata"]["queueName"] for t in triggers] == [f"criticloop.{q}" for q in QUEUES[name]]
+        for trigger in triggers:
+            assert trigger["type"] == "rabbitmq"
+            meta = trigger["metadata"]
+            assert meta["protocol"] == "http", "only the management API counts unacknowledged messages"
+            assert meta["mode"] == "QueueLength"
+            assert meta.get("excludeUnacknowledged", "false") == "false"
+            assert all(isinstance(v, str) for v in meta.values()), f"KEDA metadata must be strings: {meta}"
+            auth = auths[trigger["authenticationRef"]["name"]]
+            (ref,) = auth["spec"]["secretTargetRef"]
+            assert ref["parameter"] == "host"
         # KEDA owns the replica count of the Deployments it scales
         assert "replicas" not in deployments[name]["spec"], name
     assert "replicas" in deployments["api"]["spec"]

@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: datasets and campaigns through the real API, waiting on the
 //! saga, and the counts the chaos tests check (lost, duplicated, unexpected).
 
+pub mod backlog;
 pub mod campaign;
 pub mod chaos;
 pub mod counts;

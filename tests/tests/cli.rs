@@ -188,3 +188,57 @@ async fn cli_reports_unreachable_api_and_wrong_token() -> anyhow::Result<()> {
     assert!(out.stderr.contains("the bearer token is not valid"), "{}", out.stderr);
     cluster.teardown().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_submits_follows_and_reads_a_judge_job() -> anyhow::Result<()> {
+    let cluster = Cluster::start(ClusterOptions::new("cli_judge")).await?;
+    let items: String = (0..40)
+        .map(|i| {
+            format!(
+                "{{\"id\": \"it{i}\", \"question\": \"q{i}\", \"responses\": [\"a{i}\", \"b{i}\"], \"label\": \"{}\"}}\n",
+                if i % 2 == 0 { "first" } else { "second" }
+            )
+        })
+        .collect();
+    let file = write("items.jsonl", &items)?;
+    let args = ["judge", "submit", s(&file), "--critic", "fake://c", "--priority", "6", "--name", "cli", "--watch"];
+    let out = run(&cluster, &args).await?;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("40 items, priority 6"), "{}", out.stdout);
+    assert!(out.stdout.contains("40/40 items"), "{}", out.stdout);
+    let id = out.stdout.split_whitespace().nth(2).unwrap_or_default().trim_end_matches(':').to_string();
+    assert!(out.stdout.trim_end().ends_with(&format!("judge job {id}: completed")), "{}", out.stdout);
+
+    let results = temp("results.jsonl");
+    let out = run(&cluster, &["judge", "results", &id, "-o", s(&results)]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = std::fs::read_to_string(&results)?;
+    let ids: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).map(|v| v["id"].to_string()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(ids, (0..40).map(|i| format!("\"it{i}\"")).collect::<Vec<_>>());
+
+    let out = run(&cluster, &["judge", "metrics", &id]).await?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let metrics: Value = serde_json::from_str(&out.stdout)?;
+    assert_eq!(metrics["pairwise"]["items"], 40, "{metrics}");
+    let out = run(&cluster, &["judge", "list"]).await?;
+    assert!(out.code == 0 && out.stdout.contains(&id) && out.stdout.contains("40/40"), "{}", out.stdout);
+
+    // a bad file: every bad line is named, nothing is submitted
+    let bad =
+        write("bad-items.jsonl", "{\"question\": \"q\", \"responses\": [\"a\"]}\n{\"question\": \"q\"}\nnot json\n")?;
+    let out = run(&cluster, &["judge", "submit", s(&bad), "--critic", "fake://c"]).await?;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("line 2: ") && out.stderr.contains("line 3: "), "{}", out.stderr);
+    let out = run(&cluster, &["judge", "list"]).await?;
+    assert_eq!(out.stdout.lines().count(), 2, "{}", out.stdout);
+    let out = run(&cluster, &["judge", "submit", s(&temp("absent.jsonl")), "--critic", "c"]).await?;
+    assert!(out.code != 0 && out.stderr.contains("cannot read"), "{}", out.stderr);
+
+    for p in [file, results, bad] {
+        let _ = std::fs::remove_file(p);
+    }
+    cluster.teardown().await
+}

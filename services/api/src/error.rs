@@ -12,11 +12,13 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub fields: Vec<FieldError>,
+    /// Bad lines of a JSONL upload (the first ones, when there are many).
+    pub lines: Vec<protocol::LineError>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new() }
+        Self { status, code, message: message.into(), fields: Vec::new(), lines: Vec::new() }
     }
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
@@ -28,6 +30,18 @@ impl ApiError {
             code: "invalid_request",
             message: format!("invalid fields: {}", names.join(", ")),
             fields,
+            lines: Vec::new(),
+        }
+    }
+    /// A JSONL upload with `bad` bad lines, the first of which are in `lines`; nothing was stored.
+    pub fn invalid_lines(bad: usize, lines: Vec<protocol::LineError>) -> Self {
+        let first = lines.first().map(|l| format!(" (first: line {}: {})", l.line, l.message)).unwrap_or_default();
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_lines",
+            message: format!("{bad} line(s) are not valid judge items{first}; nothing was stored"),
+            fields: Vec::new(),
+            lines,
         }
     }
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -37,9 +51,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": { "code": self.code, "message": self.message, "fields": self.fields }
-        });
+        let mut error = serde_json::json!({ "code": self.code, "message": self.message, "fields": self.fields });
+        if !self.lines.is_empty() {
+            error["lines"] = serde_json::to_value(&self.lines).unwrap_or_default();
+        }
+        let body = serde_json::json!({ "error": error });
         (self.status, Json(body)).into_response()
     }
 }

@@ -1,4 +1,4 @@
-//! The HTTP API: campaigns, datasets, pair exports, probes and the OpenAPI document. Only this crate
+//! The HTTP API: campaigns, datasets, judge jobs, pair exports, probes and the OpenAPI document. Only this crate
 //! knows HTTP. Writes that must reach the orchestrator go through the outbox, committed with the rows.
 
 mod auth;
@@ -17,6 +17,8 @@ use std::net::SocketAddr;
 pub struct AppState {
     pub rt: worker::Runtime,
     pub tokens: std::sync::Arc<Vec<String>>,
+    /// Largest streamed upload (judge-job JSONL), `api.max_upload_bytes`.
+    pub max_upload_bytes: usize,
 }
 
 pub struct Application {
@@ -34,7 +36,11 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(&settings.api.listen).await?;
         let max_body = settings.api.max_body_bytes;
         let rt = worker::Runtime::start("api", settings.common).await?;
-        let state = AppState { rt: rt.clone(), tokens: std::sync::Arc::new(tokens) };
+        let state = AppState {
+            rt: rt.clone(),
+            tokens: std::sync::Arc::new(tokens),
+            max_upload_bytes: settings.api.max_upload_bytes,
+        };
         let router = routes::router(state, max_body);
         Ok(Self { listener, router, rt })
     }

@@ -25,6 +25,21 @@ fn op(summary: &str, body: Option<&str>) -> utoipa::openapi::path::Operation {
     b.build()
 }
 
+/// An operation whose body is JSONL: one `JudgeItem` per line.
+fn jsonl_op(summary: &str) -> utoipa::openapi::path::Operation {
+    let mut operation = op(summary, None);
+    operation.request_body = Some(
+        RequestBodyBuilder::new()
+            .content(
+                "application/x-ndjson",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("JudgeItem"))).build(),
+            )
+            .required(Some(utoipa::openapi::Required::True))
+            .build(),
+    );
+    operation
+}
+
 pub fn spec() -> utoipa::openapi::OpenApi {
     let paths = PathsBuilder::new()
         .path(
@@ -70,6 +85,42 @@ pub fn spec() -> utoipa::openapi::OpenApi {
             "/v1/campaigns/{id}/rounds/{n}/failures",
             PathItemBuilder::new().operation(HttpMethod::Get, op("A round's failed tasks with reasons", None)).build(),
         )
+        .path(
+            "/v1/judge-jobs",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Post, jsonl_op("Submit a judge job: JudgeItem per line; query: JudgeJobParams"))
+                .operation(HttpMethod::Get, op("List judge jobs, newest first", None))
+                .build(),
+        )
+        .path(
+            "/v1/judge-jobs/{id}",
+            PathItemBuilder::new().operation(HttpMethod::Get, op("A judge job's state and progress", None)).build(),
+        )
+        .path(
+            "/v1/judge-jobs/{id}/results",
+            PathItemBuilder::new()
+                .operation(
+                    HttpMethod::Get,
+                    op("Judged items in submission order (JSONL, streamed; ?after=position)", None),
+                )
+                .build(),
+        )
+        .path(
+            "/v1/judge-jobs/{id}/metrics",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Get, op("Agreement metrics against the labels (409 until scored)", None))
+                .build(),
+        )
+        .path(
+            "/v1/judge-jobs/{id}/failures",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Get, op("A judge job's dead chunks with reasons", None))
+                .build(),
+        )
+        .path(
+            "/v1/judge-jobs/{id}/cancel",
+            PathItemBuilder::new().operation(HttpMethod::Post, op("Stop releasing a judge job's items", None)).build(),
+        )
         .build();
     let components = ComponentsBuilder::new()
         .schema("CampaignSpec", protocol::CampaignSpec::schema())
@@ -80,6 +131,10 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .schema("FailurePolicy", protocol::FailurePolicy::schema())
         .schema("NewDataset", crate::routes::NewDataset::schema())
         .schema("NewPrompt", crate::routes::NewPrompt::schema())
+        .schema("JudgeItem", protocol::JudgeItem::schema())
+        .schema("JudgeJobParams", protocol::JudgeJobParams::schema())
+        .schema("Label", protocol::Label::schema())
+        .schema("LabelPreference", protocol::LabelPreference::schema())
         .security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()))
         .build();
     OpenApiBuilder::new()

@@ -10,6 +10,13 @@ pub struct ApiSection {
     pub tokens: Secret,
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Largest judge-job upload (JSONL, streamed).
+    #[serde(default = "default_max_upload")]
+    pub max_upload_bytes: usize,
+}
+
+fn default_max_upload() -> usize {
+    4 * 1024 * 1024 * 1024
 }
 
 fn default_listen() -> String {

@@ -1,5 +1,8 @@
 //! The evaluation worker: evaluates the checkpoint a round produced and stores the scores per suite.
-//! Like training it runs under a lease (`worker::LeasedHandler`), since benchmark suites can take long.
+//! It also scores finished judge jobs against their labels (`agreement`). Checkpoint evaluation,
+//! like training, runs under a lease (`worker::LeasedHandler`), since benchmark suites can take long.
+
+pub mod agreement;
 
 use backend::{BackendError, Backends, EvaluateRequest};
 use protocol::{EvaluateTask, EventKind, Task, WorkQueue};
@@ -11,8 +14,12 @@ pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
     tracing::info!(backend = backends.name, "evaluation worker starting");
     let rt = Runtime::start("evaluation", settings).await?;
     let handler = Arc::new(LeasedHandler::new(rt.clone(), Evaluation { backends }, 1));
-    let consumer = tokio::spawn(worker::consume(rt.clone(), WorkQueue::Evaluate, handler));
-    worker::run_until_stopped(rt, vec![consumer]).await
+    let scoring = Arc::new(agreement::AgreementHandler { rt: rt.clone() });
+    let consumers = vec![
+        tokio::spawn(worker::consume(rt.clone(), WorkQueue::Evaluate, handler)),
+        tokio::spawn(worker::consume(rt.clone(), WorkQueue::Agreement, scoring)),
+    ];
+    worker::run_until_stopped(rt, consumers).await
 }
 
 pub struct Evaluation {

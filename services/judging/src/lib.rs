@@ -1,8 +1,9 @@
 //! The judging worker: critiques ordered pairs of a prompt's samples with the critic, parses the
 //! verdicts, stores them with the raw output, and tells the orchestrator when a prompt's K(K-1)
-//! judgments are all in. Every pair of every message in the prefetch window's batch goes to the
+//! judgments are all in; it also judges the items of judge jobs (`backlog`). Every pair of every message in the prefetch window's batch goes to the
 //! backend in one call; pairs already judged (a redelivery) are skipped.
 
+mod backlog;
 mod plan;
 
 use backend::{BackendError, Backends};
@@ -16,9 +17,16 @@ pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
     let backends = settings.backends()?;
     tracing::info!(backend = backends.name, "judging worker starting");
     let rt = Runtime::start("judging", settings).await?;
-    let handler = Arc::new(JudgingHandler { rt: rt.clone(), backends });
-    let consumer = tokio::spawn(worker::consume(rt.clone(), WorkQueue::Judge, handler));
-    worker::run_until_stopped(rt, vec![consumer]).await
+    let handler = Arc::new(JudgingHandler { rt: rt.clone(), backends: backends.clone() });
+    let backlog = Arc::new(backlog::BacklogHandler { rt: rt.clone(), backends });
+    // Campaign pairs and judge-job chunks come on separate queues, each with its own prefetch and
+    // batches, so neither waits behind the other; the backlog queue only ever holds the dispatcher's
+    // window (`saga.backlog_window` chunks), released by the jobs' priorities.
+    let consumers = vec![
+        tokio::spawn(worker::consume(rt.clone(), WorkQueue::Judge, handler)),
+        tokio::spawn(worker::consume(rt.clone(), WorkQueue::Backlog, backlog)),
+    ];
+    worker::run_until_stopped(rt, consumers).await
 }
 
 pub struct JudgingHandler {

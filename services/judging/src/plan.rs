@@ -71,9 +71,11 @@ impl Plan {
                         plan.requests.push(JudgeRequest {
                             prompt: critic::templates::with_image_token(&prompt),
                             question: question.clone(),
+                            image: None, // campaign prompts' images reach the critic with the tch backend
                             first: first.clone(),
-                            second: second.clone(),
+                            second: Some(second.clone()),
                             critic_uri: ctx.config.critic.checkpoint.clone(),
+                            format: template.format,
                         });
                         plan.items.push(Item {
                             message: *n,

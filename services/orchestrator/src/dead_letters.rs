@@ -46,7 +46,8 @@ async fn record(tx: &mut store::PgConnection, msg: &Incoming, saga: &config::Sag
             let digest = msg.body.iter().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b)));
             let kind = if msg.kind.is_empty() { "untyped" } else { &msg.kind };
             let key = format!("dead/{kind}/{digest:016x}");
-            let failed = store::failures::FailedTask { key: &key, stage: "unknown", round: None, prompt: None };
+            let failed =
+                store::failures::FailedTask { key: &key, stage: "unknown", round: None, prompt: None, job: None };
             let reason = format!("{how}; {e}");
             store::failures::mark_dead(tx, &failed, &reason).await?;
             tracing::warn!(%key, %reason, "undecodable dead letter recorded");
@@ -60,14 +61,24 @@ async fn record(tx: &mut store::PgConnection, msg: &Incoming, saga: &config::Sag
     };
     let (newly, _) = store::failures::mark_dead(tx, &store::failures::FailedTask::of(&task, &key), &reason).await?;
     tracing::warn!(task = %key, %reason, newly, "task is dead");
-    if newly {
-        let kind = EventKind::TaskFailed {
-            task_key: key.clone(),
-            stage: task.stage().into(),
-            prompt_id: task.prompt_id(),
-            reason,
-        };
-        crate::saga::apply(tx, &Event { round_id: task.round_id(), kind }, saga).await?;
+    if !newly {
+        return Ok(());
     }
-    Ok(())
+    if let Task::JudgeChunk(t) = &task {
+        // the chunk's unjudged items fail with the reason; the job goes on with its other chunks
+        if store::judge_jobs::fail_chunk(tx, t.job_id, t.chunk, &reason).await? {
+            store::judge_jobs::queue_agreement(tx, t.job_id).await?;
+        }
+        return Ok(());
+    }
+    let Some(round_id) = task.round_id() else {
+        return Ok(()); // agreement tasks: recorded above; the job stays `scoring` with its failure listed
+    };
+    let kind = EventKind::TaskFailed {
+        task_key: key.clone(),
+        stage: task.stage().into(),
+        prompt_id: task.prompt_id(),
+        reason,
+    };
+    crate::saga::apply(tx, &Event { round_id, kind }, saga).await
 }

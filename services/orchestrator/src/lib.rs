@@ -1,7 +1,9 @@
 //! The orchestrator owns the round saga: it applies events (from workers, the API and the dead-letter
 //! queue) as conditional state transitions and fans out the next tasks through the outbox. It also
-//! reaps expired leases of long tasks.
+//! reaps expired leases of long tasks,
+//! and releases judge-job chunks by priority (`backlog`).
 
+pub mod backlog;
 mod dead_letters;
 mod events;
 mod reaper;
@@ -27,6 +29,7 @@ pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
             worker::Batching { size: rt.settings.broker.batch, concurrency: 1 },
         )),
         tokio::spawn(reaper::reap(rt.clone())),
+        tokio::spawn(backlog::dispatch(rt.clone())),
     ];
     worker::run_until_stopped(rt, tasks).await
 }

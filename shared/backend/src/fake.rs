@@ -2,13 +2,15 @@
 //! It exists to drive saga tests and to measure criticloop's own overhead; it is not a model.
 //!
 //! Failure injection is driven by data, so tests choose exactly which tasks fail: a question containing
-//! `[[fake-fail:generate]]` or `[[fake-fail:judge]]` fails that stage every time, and a base checkpoint
+//! `[[fake-fail:generate]]` or `[[fake-fail:judge]]` fails that stage every time (transiently;
+//! `[[fake-fail:judge-permanent]]` fails the critic call for good), and a base checkpoint
 //! whose URI contains `[[fake-fail:train]]` or `[[fake-fail:evaluate]]` fails training or evaluation.
 
 use crate::{
     BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainRequest,
     TrainedCheckpoint, Trainer,
 };
+use critic::OutputFormat;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -89,21 +91,51 @@ impl Critic for FakeBackend {
         batch
             .iter()
             .map(|r| {
+                if injected(&r.question, "judge-permanent") {
+                    return Err(BackendError::Permanent("fake backend: injected permanent judge failure".into()));
+                }
                 if injected(&r.question, "judge") {
                     return Err(BackendError::Transient("fake backend: injected judge failure".into()));
                 }
-                let (a, b) = (Self::quality(&r.first), Self::quality(&r.second));
-                Ok(match a.cmp(&b) {
-                    std::cmp::Ordering::Greater => {
-                        "The first response is more detailed. The better response: [1].".into()
-                    }
-                    std::cmp::Ordering::Less => {
-                        "The second response is more accurate. The better response: [2].".into()
-                    }
-                    std::cmp::Ordering::Equal => "Two responses are equally good.".into(),
+                let first = Self::quality(&r.first);
+                Ok(match &r.second {
+                    Some(second) => pairwise_answer(r.format, first, Self::quality(second)),
+                    None => pointwise_answer(r.format, first),
                 })
             })
             .collect()
+    }
+}
+
+/// A pairwise answer in `format` preferring the response of higher fake quality.
+fn pairwise_answer(format: OutputFormat, a: u64, b: u64) -> String {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let order = a.cmp(&b);
+    let pick = |first: &str, second: &str, tie: &str| match order {
+        Greater => first.to_string(),
+        Less => second.to_string(),
+        Equal => tie.to_string(),
+    };
+    match format {
+        OutputFormat::PairwiseLetters => pick("Response A is better. [A]", "Response B is better. [B]", "[Tie]"),
+        OutputFormat::WildVision => pick("[[A>B]]", "[[B>A]]", "[[A=B]]"),
+        OutputFormat::RefoMb => pick("[[A]]", "[[B]]", "[[C]]"),
+        OutputFormat::LlavaWild | OutputFormat::LlavaWilder => format!("{} {}\nScores of both answers.", a + 1, b + 1),
+        _ => pick(
+            "The first response is more detailed. The better response: [1].",
+            "The second response is more accurate. The better response: [2].",
+            "Two responses are equally good.",
+        ),
+    }
+}
+
+/// A pointwise answer in `format` scoring the response by its fake quality (0..=9) on the format's scale.
+fn pointwise_answer(format: OutputFormat, q: u64) -> String {
+    match format {
+        OutputFormat::MmHal => format!("The response is mostly grounded.\nRating: {}", q * 6 / 9),
+        OutputFormat::MmVet => format!("0.{q}"),
+        OutputFormat::DetailedCaption => format!("The caption covers the image. Final Score: {}", q * 10 + 5),
+        _ => format!("The response is adequate. Score: {}", q * 10 + 5),
     }
 }
 
@@ -164,12 +196,54 @@ mod tests {
         let mk = |q: &str| JudgeRequest {
             prompt: String::new(),
             question: q.into(),
+            image: None,
             first: "a".into(),
-            second: "b".into(),
+            second: Some("b".into()),
             critic_uri: "c".into(),
+            format: OutputFormat::CriticPairwise,
         };
-        let out = b.judge(&[mk("ok"), mk("x [[fake-fail:judge]]")]);
+        let out = b.judge(&[mk("ok"), mk("x [[fake-fail:judge]]"), mk("y [[fake-fail:judge-permanent]]")]);
         assert!(out[0].is_ok());
         assert!(matches!(out[1], Err(BackendError::Transient(_))));
+        assert!(matches!(out[2], Err(BackendError::Permanent(_))));
+    }
+
+    /// The fake answers in the format it is asked for: every answer parses, pairwise ones to the
+    /// response of higher fake quality, pointwise ones to a score that grows with it.
+    #[test]
+    fn fake_answers_parse_in_every_format() {
+        let b = FakeBackend::new(FakeConfig::default());
+        let responses: Vec<String> = (0..40).map(|n| format!("response {n}")).collect();
+        for format in OutputFormat::ALL {
+            for pair in responses.windows(2) {
+                let (first, second) = (&pair[0], &pair[1]);
+                let pairwise = format.mode() == critic::Mode::Pairwise;
+                let req = JudgeRequest {
+                    prompt: String::new(),
+                    question: "q".into(),
+                    image: None,
+                    first: first.clone(),
+                    second: pairwise.then(|| second.clone()),
+                    critic_uri: "c".into(),
+                    format,
+                };
+                let raw = b.judge(&[req]).remove(0).expect("judged");
+                let parsed = critic::parse(format, &raw);
+                let verdict = parsed.verdict().unwrap_or_else(|| panic!("{format:?}: `{raw}` did not parse"));
+                let (qa, qb) = (FakeBackend::quality(first), FakeBackend::quality(second));
+                if pairwise {
+                    let want = match qa.cmp(&qb) {
+                        std::cmp::Ordering::Greater => critic::Preference::First,
+                        std::cmp::Ordering::Less => critic::Preference::Second,
+                        std::cmp::Ordering::Equal => critic::Preference::Tie,
+                    };
+                    assert_eq!(verdict.preference(), Some(want), "{format:?}: `{raw}`");
+                } else {
+                    let critic::Verdict::Score { value } = verdict else { panic!("{format:?}: {verdict:?}") };
+                    let (lo, hi) = format.score_range().expect("pointwise formats have a range");
+                    assert!((lo..=hi).contains(value), "{format:?}: {value}");
+                }
+            }
+        }
     }
 }

@@ -29,9 +29,14 @@ pub struct JudgeRequest {
     /// The rendered critic prompt.
     pub prompt: String,
     pub question: String,
+    /// The image reference (`sha256:…` artifact or a path), if the item has one.
+    pub image: Option<String>,
     pub first: String,
-    pub second: String,
+    /// The second response of a pairwise request; `None` asks for a pointwise judgment of `first`.
+    pub second: Option<String>,
     pub critic_uri: String,
+    /// The output format the template asks for (real critics follow the prompt; the fake needs it).
+    pub format: critic::OutputFormat,
 }
 
 pub trait Critic: Send + Sync {

@@ -107,6 +107,21 @@ pub struct SagaConfig {
     /// Most events the orchestrator applies in one transaction.
     #[serde(default = "default_event_batch")]
     pub event_batch: usize,
+    /// Judge-job chunks in flight at once across all jobs (the backlog dispatcher's window). Enough to
+    /// keep every judging worker's batches full; small enough that a new urgent job waits for little.
+    #[serde(default = "default_backlog_window")]
+    pub backlog_window: u32,
+    /// Items per judge-job chunk (one message, one unit of dispatch).
+    #[serde(default = "default_judge_chunk_items")]
+    pub judge_chunk_items: u32,
+}
+
+fn default_backlog_window() -> u32 {
+    64
+}
+
+fn default_judge_chunk_items() -> u32 {
+    32
 }
 
 fn default_event_batch() -> usize {
@@ -115,6 +130,11 @@ fn default_event_batch() -> usize {
 
 impl Default for SagaConfig {
     fn default() -> Self {
-        Self { judge_pairs_per_message: 0, event_batch: default_event_batch() }
+        Self {
+            judge_pairs_per_message: 0,
+            event_batch: default_event_batch(),
+            backlog_window: default_backlog_window(),
+            judge_chunk_items: default_judge_chunk_items(),
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! and preference pairs, the prompt templates the critic is asked with, and the metrics a judge is
 //! evaluated by. No I/O: every function here is deterministic and cheap to test.
 
+pub mod agreement;
 pub mod consistency;
 pub mod metrics;
 pub mod parse;

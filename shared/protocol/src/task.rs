@@ -51,6 +51,22 @@ pub struct EvaluateTask {
     pub checkpoint_id: Uuid,
 }
 
+/// Judge one chunk of a judge job's items (positions `chunk * chunk_items ..`). The orchestrator's
+/// backlog dispatcher releases chunks a window at a time, by the jobs' priorities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeChunkTask {
+    pub job_id: Uuid,
+    pub chunk: u32,
+}
+
+/// Compute a finished judge job's agreement metrics against its labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementTask {
+    pub job_id: Uuid,
+}
+
 impl MessageType for GenerateTask {
     const TYPE: &'static str = "generate.v1";
 }
@@ -66,6 +82,12 @@ impl MessageType for TrainTask {
 impl MessageType for EvaluateTask {
     const TYPE: &'static str = "evaluate.v1";
 }
+impl MessageType for JudgeChunkTask {
+    const TYPE: &'static str = "judge_chunk.v1";
+}
+impl MessageType for AgreementTask {
+    const TYPE: &'static str = "agreement.v1";
+}
 
 /// Any task, for code that handles them generically (dead letters, failure records).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +97,8 @@ pub enum Task {
     Aggregate(AggregateTask),
     Train(TrainTask),
     Evaluate(EvaluateTask),
+    JudgeChunk(JudgeChunkTask),
+    Agreement(AgreementTask),
 }
 
 impl Task {
@@ -86,17 +110,30 @@ impl Task {
             AggregateTask::TYPE => Self::Aggregate(decode(kind, body)?),
             TrainTask::TYPE => Self::Train(decode(kind, body)?),
             EvaluateTask::TYPE => Self::Evaluate(decode(kind, body)?),
+            JudgeChunkTask::TYPE => Self::JudgeChunk(decode(kind, body)?),
+            AgreementTask::TYPE => Self::Agreement(decode(kind, body)?),
             other => return Err(crate::ProtocolError::UnknownType(other.to_string())),
         })
     }
 
-    pub fn round_id(&self) -> Uuid {
+    /// The round a task belongs to; `None` for judge-job work.
+    pub fn round_id(&self) -> Option<Uuid> {
         match self {
-            Self::Generate(t) => t.round_id,
-            Self::Judge(t) => t.round_id,
-            Self::Aggregate(t) => t.round_id,
-            Self::Train(t) => t.round_id,
-            Self::Evaluate(t) => t.round_id,
+            Self::Generate(t) => Some(t.round_id),
+            Self::Judge(t) => Some(t.round_id),
+            Self::Aggregate(t) => Some(t.round_id),
+            Self::Train(t) => Some(t.round_id),
+            Self::Evaluate(t) => Some(t.round_id),
+            Self::JudgeChunk(_) | Self::Agreement(_) => None,
+        }
+    }
+
+    /// The judge job a task belongs to; `None` for round work.
+    pub fn job_id(&self) -> Option<Uuid> {
+        match self {
+            Self::JudgeChunk(t) => Some(t.job_id),
+            Self::Agreement(t) => Some(t.job_id),
+            _ => None,
         }
     }
 
@@ -106,7 +143,7 @@ impl Task {
             Self::Generate(t) => Some(t.prompt_id),
             Self::Judge(t) => Some(t.prompt_id),
             Self::Aggregate(t) => Some(t.prompt_id),
-            Self::Train(_) | Self::Evaluate(_) => None,
+            Self::Train(_) | Self::Evaluate(_) | Self::JudgeChunk(_) | Self::Agreement(_) => None,
         }
     }
 
@@ -121,6 +158,8 @@ impl Task {
             Self::Aggregate(t) => format!("aggregate/{}/{}", t.round_id, t.prompt_id),
             Self::Train(t) => format!("train/{}", t.round_id),
             Self::Evaluate(t) => format!("evaluate/{}", t.round_id),
+            Self::JudgeChunk(t) => format!("judge_chunk/{}/{}", t.job_id, t.chunk),
+            Self::Agreement(t) => format!("agreement/{}", t.job_id),
         }
     }
 
@@ -131,6 +170,8 @@ impl Task {
             Self::Aggregate(_) => "aggregate",
             Self::Train(_) => "train",
             Self::Evaluate(_) => "evaluate",
+            Self::JudgeChunk(_) => "judge_chunk",
+            Self::Agreement(_) => "agreement",
         }
     }
 }

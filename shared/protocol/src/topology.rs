@@ -12,11 +12,23 @@ pub enum WorkQueue {
     Train,
     Evaluate,
     Events,
+    /// Judge-job chunks, released by the orchestrator's backlog dispatcher a window at a time.
+    Backlog,
+    /// Agreement metrics of a judge job whose items are all judged.
+    Agreement,
 }
 
 impl WorkQueue {
-    pub const ALL: [WorkQueue; 6] =
-        [Self::Generate, Self::Judge, Self::Aggregate, Self::Train, Self::Evaluate, Self::Events];
+    pub const ALL: [WorkQueue; 8] = [
+        Self::Generate,
+        Self::Judge,
+        Self::Aggregate,
+        Self::Train,
+        Self::Evaluate,
+        Self::Events,
+        Self::Backlog,
+        Self::Agreement,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -26,6 +38,8 @@ impl WorkQueue {
             Self::Train => "train",
             Self::Evaluate => "evaluate",
             Self::Events => "events",
+            Self::Backlog => "backlog",
+            Self::Agreement => "agreement",
         }
     }
 }

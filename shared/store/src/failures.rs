@@ -10,20 +10,21 @@ pub struct FailedTask<'a> {
     pub stage: &'a str,
     pub round: Option<Uuid>,
     pub prompt: Option<Uuid>,
+    pub job: Option<Uuid>,
 }
 
 impl<'a> FailedTask<'a> {
     /// The failure record of `task`, whose natural key is `key` (`task.key()`).
     pub fn of(task: &'a protocol::Task, key: &'a str) -> Self {
-        Self { key, stage: task.stage(), round: Some(task.round_id()), prompt: task.prompt_id() }
+        Self { key, stage: task.stage(), round: task.round_id(), prompt: task.prompt_id(), job: task.job_id() }
     }
 }
 
 /// Records one failed attempt; returns the attempts so far.
 pub async fn record_attempt(conn: &mut PgConnection, task: &FailedTask<'_>, error: &str) -> sqlx::Result<i32> {
     sqlx::query_scalar(
-        "insert into task_failures (task_key, stage, round_id, prompt_id, attempts, last_error)
-         values ($1, $2, $3, $4, 1, $5)
+        "insert into task_failures (task_key, stage, round_id, prompt_id, attempts, last_error, job_id)
+         values ($1, $2, $3, $4, 1, $5, $6)
          on conflict (task_key) do update set attempts = task_failures.attempts + 1, last_error = $5,
              updated_at = now()
          returning attempts",
@@ -33,6 +34,7 @@ pub async fn record_attempt(conn: &mut PgConnection, task: &FailedTask<'_>, erro
     .bind(task.round)
     .bind(task.prompt)
     .bind(error)
+    .bind(task.job)
     .fetch_one(conn)
     .await
 }
@@ -63,14 +65,16 @@ pub async fn mark_dead(conn: &mut PgConnection, task: &FailedTask<'_>, reason: &
         }
         None => {
             sqlx::query(
-                "insert into task_failures (task_key, stage, round_id, prompt_id, attempts, last_error, dead, dead_reason)
-                 values ($1, $2, $3, $4, 0, $5, true, $5)",
+                "insert into task_failures
+                     (task_key, stage, round_id, prompt_id, attempts, last_error, dead, dead_reason, job_id)
+                 values ($1, $2, $3, $4, 0, $5, true, $5, $6)",
             )
             .bind(task.key)
             .bind(task.stage)
             .bind(task.round)
             .bind(task.prompt)
             .bind(reason)
+            .bind(task.job)
             .execute(conn)
             .await?;
             Ok((true, reason.to_string()))
@@ -95,6 +99,17 @@ pub async fn of_round(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<Vec<
          where round_id = $1 order by task_key",
     )
     .bind(round)
+    .fetch_all(conn)
+    .await
+}
+
+/// Failures of a judge job's chunks.
+pub async fn of_job(conn: &mut PgConnection, job: Uuid) -> sqlx::Result<Vec<Failure>> {
+    sqlx::query_as(
+        "select task_key, stage, prompt_id, attempts, last_error, dead, dead_reason from task_failures
+         where job_id = $1 order by task_key",
+    )
+    .bind(job)
     .fetch_all(conn)
     .await
 }

@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod checkpoints;
 pub mod datasets;
 pub mod failures;
+pub mod judge_jobs;
 pub mod leases;
 pub mod outbox;
 mod pool;

@@ -113,7 +113,9 @@ async fn failed(rt: &Runtime, task: &Task, guard: &LeaseGuard, error: &backend::
             store::leases::close(&mut tx, &key).await?;
             let kind =
                 EventKind::TaskFailed { task_key: key.clone(), stage: task.stage().into(), prompt_id: None, reason };
-            crate::emit(&mut tx, task.round_id(), kind, &tracing::Span::current()).await?;
+            if let Some(round) = task.round_id() {
+                crate::emit(&mut tx, round, kind, &tracing::Span::current()).await?;
+            }
         } else {
             store::leases::release(&mut tx, &key, &guard.owner).await?;
         }

@@ -1,5 +1,6 @@
 mod campaigns;
 mod datasets;
+mod judge_jobs;
 pub use datasets::{NewDataset, NewPrompt};
 mod pairs;
 mod probes;
@@ -24,6 +25,12 @@ pub fn router(state: AppState, max_body: usize) -> Router {
         .route("/campaigns/{id}/resume", post(campaigns::resume))
         .route("/campaigns/{id}/rounds/{n}/pairs", get(pairs::export))
         .route("/campaigns/{id}/rounds/{n}/failures", get(pairs::failures))
+        .route("/judge-jobs", post(judge_jobs::submit).get(judge_jobs::list))
+        .route("/judge-jobs/{id}", get(judge_jobs::show))
+        .route("/judge-jobs/{id}/results", get(judge_jobs::results))
+        .route("/judge-jobs/{id}/metrics", get(judge_jobs::metrics))
+        .route("/judge-jobs/{id}/failures", get(judge_jobs::failures))
+        .route("/judge-jobs/{id}/cancel", post(judge_jobs::cancel))
         .route("/openapi.json", get(crate::openapi::document))
         .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
