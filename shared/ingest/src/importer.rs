@@ -35,6 +35,9 @@ pub struct ImportOptions {
     pub image_puts_in_flight: usize,
     /// Threads that check (decode) the images of a batch in parallel.
     pub decode_threads: usize,
+    /// Whether records may name image files (resolved against `image_root`). `false` for files uploaded to
+    /// a server, which must not read its own files on a record's say: such rows are rejected.
+    pub image_files: bool,
 }
 
 impl ImportOptions {
@@ -50,6 +53,7 @@ impl ImportOptions {
             max_rejections_listed: 10_000,
             image_puts_in_flight: 8,
             decode_threads: std::thread::available_parallelism().map_or(2, usize::from),
+            image_files: true,
         }
     }
 }
@@ -88,8 +92,15 @@ pub struct Importer {
 
 /// A record after the blocking side is done with it.
 enum Prepared {
-    Row { record: RawRecord, image: Option<(Bytes, CheckedImage)> },
+    Row { record: RawRecord, image: Option<PreparedImage> },
     Rejected(Rejected),
+}
+
+enum PreparedImage {
+    /// Read and checked: stored by this import unless already there.
+    Checked(Bytes, CheckedImage),
+    /// A `sha256:` reference: read back from the store and checked when the batch is stored.
+    Stored(Digest),
 }
 
 const SEEN_DIGESTS_CAP: usize = 100_000;
@@ -210,6 +221,7 @@ impl Importer {
                 .clone()
                 .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default()),
             parquet_batch_rows: options.parquet_batch_rows,
+            image_files: options.image_files,
         };
         tokio::task::spawn_blocking(move || {
             let mut batch: Vec<SourceItem> = Vec::with_capacity(options.batch_rows);
@@ -261,7 +273,7 @@ impl Importer {
         let mut uploads: Vec<(u64, Digest, Bytes)> = Vec::new();
         let mut first_in_import: HashSet<Digest> = HashSet::new();
         for item in &batch {
-            if let Prepared::Row { record, image: Some((bytes, checked)) } = item
+            if let Prepared::Row { record, image: Some(PreparedImage::Checked(bytes, checked)) } = item
                 && !seen.contains(&checked.digest)
                 && first_in_import.insert(checked.digest)
             {
@@ -303,20 +315,31 @@ impl Importer {
                     }
                 }
                 Prepared::Row { record, image } => {
-                    let image = image.map(|(bytes, checked)| {
-                        if newly_stored.remove(&checked.digest) {
-                            report.images_stored += 1;
-                        } else {
-                            report.images_deduplicated += 1;
+                    let image = match image {
+                        None => None,
+                        Some(PreparedImage::Checked(bytes, checked)) => {
+                            if newly_stored.remove(&checked.digest) {
+                                report.images_stored += 1;
+                            } else {
+                                report.images_deduplicated += 1;
+                            }
+                            Some(image_ref(&checked, bytes.len()))
                         }
-                        ImageRef {
-                            digest: checked.digest,
-                            width: checked.width,
-                            height: checked.height,
-                            format: checked.format.to_owned(),
-                            size: bytes.len() as u64,
-                        }
-                    });
+                        Some(PreparedImage::Stored(digest)) => match self.stored_image(file, &record, digest).await? {
+                            Ok(image) => {
+                                report.images_deduplicated += 1;
+                                Some(image)
+                            }
+                            Err(reason) => {
+                                report.rows_rejected += 1;
+                                if report.rejected.len() < self.options.max_rejections_listed {
+                                    let id = Some(record.id.clone());
+                                    report.rejected.push(Rejected { row_number: record.row_number, id, reason });
+                                }
+                                continue;
+                            }
+                        },
+                    };
                     report.rows_ok += 1;
                     rows.push(Row {
                         row_number: record.row_number,
@@ -331,6 +354,47 @@ impl Importer {
             }
         }
         Ok(rows)
+    }
+}
+
+impl Importer {
+    /// A `sha256:` reference: the stored image, read back (verified against its digest) and checked like a
+    /// new one; a missing or unacceptable artifact rejects the row.
+    async fn stored_image(
+        &self,
+        file: &SourceFile,
+        record: &RawRecord,
+        digest: Digest,
+    ) -> Result<Result<ImageRef, RejectReason>, ImportError> {
+        let bytes = match self.store.get(Kind::Image, &digest).await {
+            Ok(bytes) => bytes,
+            Err(artifacts::ArtifactError::NotFound { .. }) => {
+                return Ok(Err(RejectReason::ImageArtifactMissing { digest: digest.to_hex() }));
+            }
+            Err(source) => {
+                return Err(ImportError::Artifact {
+                    path: file.path.clone(),
+                    row_number: record.row_number,
+                    source: Box::new(source),
+                });
+            }
+        };
+        let limits = self.options.limits.clone();
+        let size = bytes.len();
+        let checked = tokio::task::spawn_blocking(move || check_image(&bytes, &limits))
+            .await
+            .map_err(|e| ImportError::Internal { path: file.path.clone(), message: e.to_string() })?;
+        Ok(checked.map(|checked| image_ref(&checked, size)).map_err(|problem| RejectReason::Image { problem }))
+    }
+}
+
+fn image_ref(checked: &CheckedImage, size: usize) -> ImageRef {
+    ImageRef {
+        digest: checked.digest,
+        width: checked.width,
+        height: checked.height,
+        format: checked.format.to_owned(),
+        size: size as u64,
     }
 }
 
@@ -356,9 +420,10 @@ fn prepare(item: SourceItem, limits: &ImageLimits) -> Prepared {
     };
     let image = match record.image.take() {
         None => None,
+        Some(RawImage::Stored(digest)) => Some(PreparedImage::Stored(digest)),
         Some(raw) => match load(raw, limits).and_then(|bytes| {
             check_image(&bytes, limits)
-                .map(|checked| (Bytes::from(bytes), checked))
+                .map(|checked| PreparedImage::Checked(Bytes::from(bytes), checked))
                 .map_err(|problem| RejectReason::Image { problem })
         }) {
             Ok(image) => Some(image),
@@ -373,6 +438,7 @@ fn prepare(item: SourceItem, limits: &ImageLimits) -> Prepared {
 fn load(raw: RawImage, limits: &ImageLimits) -> Result<Vec<u8>, RejectReason> {
     match raw {
         RawImage::Bytes(bytes) => Ok(bytes),
+        RawImage::Stored(digest) => Err(RejectReason::ImageArtifactMissing { digest: digest.to_hex() }),
         RawImage::File(path) => {
             let shown = path.display().to_string();
             let metadata = match std::fs::metadata(&path) {

@@ -63,6 +63,15 @@ pub enum RejectReason {
     EmptyConversation,
     #[error("image path {path:?} is not relative to the image folder (absolute or with '..')")]
     ImagePathNotRelative { path: String },
+    #[error(
+        "image {path:?} is a file path, and this import reads no files: inline the image as a data: URI or \
+         reference a stored image as sha256:<hex>"
+    )]
+    ImagePathNotAllowed { path: String },
+    #[error("image reference {reference:?} is not sha256: and 64 lowercase hex digits")]
+    BadArtifactRef { reference: String },
+    #[error("image sha256:{digest} is not in the artifact store")]
+    ImageArtifactMissing { digest: String },
     #[error("image file {path} does not exist")]
     ImageFileMissing { path: String },
     #[error("image file {path} cannot be read: {error}")]

@@ -86,7 +86,12 @@ fn image(reference: &str, settings: &ReadSettings) -> Result<RawImage, RejectRea
             .map(RawImage::Bytes)
             .map_err(|e| RejectReason::BadDataUri { reason: e.to_string() });
     }
-    resolve_image_path(&settings.image_root, reference).map(RawImage::File)
+    if reference.starts_with("sha256:") {
+        return artifacts::Digest::parse(reference)
+            .map(RawImage::Stored)
+            .map_err(|_| RejectReason::BadArtifactRef { reference: reference.to_owned() });
+    }
+    resolve_image_path(settings, reference).map(RawImage::File)
 }
 
 pub(crate) fn wrong_type(field: &str, expected: &str) -> RejectReason {

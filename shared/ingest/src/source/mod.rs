@@ -18,6 +18,8 @@ pub(crate) enum RawImage {
     Bytes(Vec<u8>),
     /// Resolved against the image folder already.
     File(PathBuf),
+    /// `sha256:<hex>`: an image already in the artifact store.
+    Stored(artifacts::Digest),
 }
 
 /// A record with the fields every format shares.
@@ -48,6 +50,8 @@ pub(crate) type Emit<'a> = dyn FnMut(SourceItem) -> Result<(), Stopped> + 'a;
 pub(crate) struct ReadSettings {
     pub image_root: PathBuf,
     pub parquet_batch_rows: usize,
+    /// Whether image paths may be read at all (see `ImportOptions::image_files`).
+    pub image_files: bool,
 }
 
 /// Checks the file's structure (syntax, schema, truncation) without producing records.
@@ -95,8 +99,13 @@ impl From<ImportError> for ReadError {
     }
 }
 
-/// Resolves an image path from a record against the image folder; absolute paths and `..` are refused.
-pub(crate) fn resolve_image_path(root: &Path, path: &str) -> Result<PathBuf, RejectReason> {
+/// Resolves an image path from a record against the image folder; absolute paths and `..` are refused, and
+/// every path when the import reads no image files.
+pub(crate) fn resolve_image_path(settings: &ReadSettings, path: &str) -> Result<PathBuf, RejectReason> {
+    if !settings.image_files {
+        return Err(RejectReason::ImagePathNotAllowed { path: path.to_owned() });
+    }
+    let root = &settings.image_root;
     let relative = Path::new(path);
     let safe = !path.is_empty()
         && relative.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));

@@ -147,7 +147,7 @@ fn turns(list: &Conversations<'_>, i: usize) -> Result<Vec<Turn>, RejectReason> 
 }
 
 fn image(images: &Images<'_>, i: usize, settings: &ReadSettings) -> Result<Option<RawImage>, RejectReason> {
-    let from_path = |path: &str| resolve_image_path(&settings.image_root, path).map(RawImage::File);
+    let from_path = |path: &str| resolve_image_path(settings, path).map(RawImage::File);
     match images {
         Images::HfStruct { array, bytes, path } => {
             if array.is_null(i) {
