@@ -171,6 +171,28 @@ async fn dataset_import_llava_critic_parquet_through_the_api() -> anyhow::Result
     assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("conversations")), "{body}");
     assert_eq!(counts(&cluster).await?, before);
 
+    // JSONL naming images already stored by sha256: (checked again from the store) or absent ones
+    let stored = want["rows"][0]["image"]["sha256"].as_str().expect("a stored image");
+    let refs = dir.join("refs.jsonl");
+    let lines = [
+        serde_json::json!({"id": "r1", "question": "Same picture?", "image": format!("sha256:{stored}")}),
+        serde_json::json!({"id": "r2", "question": "Absent", "image": format!("sha256:{}", "0".repeat(64))}),
+        serde_json::json!({"id": "r3", "question": "Bad", "image": "sha256:xyz"}),
+    ];
+    std::fs::write(&refs, lines.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+    let (status, report) = import(&cluster, &refs, "format=jsonl&name=refs").await?;
+    assert_eq!(status, 201, "{report}");
+    assert_eq!(report["rows_ok"].as_u64(), Some(1), "{report}");
+    let codes = [(2, "image_artifact_missing".to_owned()), (3, "bad_artifact_ref".to_owned())];
+    assert_eq!(rejections(&report), codes, "{report}");
+    let refs_rows = export(&cluster, report["dataset_id"].as_str().expect("dataset_id")).await?;
+    assert_eq!(refs_rows[0]["image"].as_str(), Some(format!("sha256:{stored}").as_str()));
+
+    let doc: Value = cluster.get("/v1/openapi.json").await?.json().await?;
+    for path in ["/v1/datasets/import", "/v1/datasets/{id}/export", "/v1/artifacts/{sha256}"] {
+        assert!(doc["paths"][path].is_object(), "{path} is not in the OpenAPI document");
+    }
+
     // bad parameters, unknown artifacts
     let (status, body) = import(&cluster, &pairwise, "format=csv&name=x").await?;
     assert_eq!(status, 422, "{body}");
