@@ -201,6 +201,7 @@ async fn dataset_import_llava_critic_parquet_through_the_api() -> anyhow::Result
     assert_eq!(resp.status().as_u16(), 404);
     let body: Value = resp.json().await?;
     assert_eq!(body["error"]["code"], "not_found");
+    let _ = std::fs::remove_dir_all(dir);
     cluster.teardown().await?;
     Ok(())
 }
@@ -306,6 +307,51 @@ async fn dataset_cli_imports_llava_json_with_images_and_jsonl() -> anyhow::Resul
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&file)?.lines().count(), 5);
     let _ = std::fs::remove_file(file);
+    let _ = std::fs::remove_dir_all(dir);
+    cluster.teardown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn artifact_inline_judge_item_images_are_stored_and_referenced() -> anyhow::Result<()> {
+    use base64::Engine as _;
+    let dir = fixtures("artifact-judge")?;
+    let cluster = api_only("artifact_judge").await?;
+    let png = std::fs::read(dir.join("llava/images/coco/a.png"))?;
+    let digest = hex(&sha2::Sha256::digest(&png));
+    let uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png));
+    let item = |id: &str, image: &str| {
+        serde_json::json!({"id": id, "question": "Which is better?", "image": image, "responses": ["A", "B"],
+                           "label": "first"})
+        .to_string()
+    };
+    let submit = |body: String| {
+        cluster
+            .http
+            .post(cluster.url("/v1/judge-jobs?critic=critic-ckpt&priority=5"))
+            .bearer_auth(&cluster.token)
+            .body(body)
+            .send()
+    };
+
+    // a corrupt inline image fails its line: 422, nothing stored
+    let truncated =
+        format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png[..png.len() / 2]));
+    let resp = submit(format!("{}\n{}\n", item("j1", &uri), item("j2", &truncated))).await?;
+    assert_eq!(resp.status().as_u16(), 422);
+    let body: Value = resp.json().await?;
+    assert_eq!(body["error"]["lines"][0]["line"], 2, "{body}");
+    assert!(body["error"]["lines"][0]["message"].as_str().is_some_and(|m| m.contains("image")), "{body}");
+
+    // a good one is stored and the item keeps its sha256: reference
+    let resp = submit(format!("{}\n", item("j1", &uri))).await?;
+    assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().await?);
+    let pool = cluster.pool().await?;
+    let stored: Vec<String> = sqlx::query_scalar("select item->>'image' from judge_items").fetch_all(&pool).await?;
+    pool.close().await;
+    assert_eq!(stored, [format!("sha256:{digest}")]);
+    let bytes = cluster.get(&format!("/v1/artifacts/{digest}")).await?.error_for_status()?.bytes().await?;
+    assert_eq!(bytes.as_ref(), png.as_slice());
     let _ = std::fs::remove_dir_all(dir);
     cluster.teardown().await?;
     Ok(())
