@@ -90,6 +90,48 @@ impl Client {
         Self::json(self.send(req, &what).await?, &what).await
     }
 
+    /// Streams a file as the request body, printing the bytes sent to stderr as it goes.
+    pub async fn post_file_with_progress(&self, path: &str, file: &std::path::Path) -> anyhow::Result<Value> {
+        use tokio::io::AsyncReadExt;
+        let what = format!("POST {path}");
+        let f =
+            tokio::fs::File::open(file).await.map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+        let total = f.metadata().await.map(|m| m.len()).unwrap_or(0);
+        let started = std::time::Instant::now();
+        let chunks = futures::stream::unfold((f, 0u64, 0u64), move |(mut f, sent, shown)| async move {
+            let mut buf = vec![0u8; 1 << 20];
+            match f.read(&mut buf).await {
+                Ok(0) => {
+                    eprintln!(
+                        "uploaded {} in {:.1}s; the server is importing it",
+                        mib(sent),
+                        started.elapsed().as_secs_f64()
+                    );
+                    None
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    let sent = sent + n as u64;
+                    let shown = if sent - shown >= (total / 20).max(8 << 20) {
+                        eprintln!("uploaded {} of {}", mib(sent), mib(total));
+                        sent
+                    } else {
+                        shown
+                    };
+                    Some((Ok::<_, std::io::Error>(buf), (f, sent, shown)))
+                }
+                Err(e) => Some((Err(e), (f, sent, u64::MAX))),
+            }
+        });
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(24 * 3600))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(chunks));
+        Self::json(self.send(req, &what).await?, &what).await
+    }
+
     /// A streamed response body (no overall timeout), for large JSONL downloads.
     pub async fn get_stream(&self, path: &str) -> anyhow::Result<reqwest::Response> {
         let what = format!("GET {path}");
@@ -101,4 +143,8 @@ impl Client {
         let what = format!("POST {path}");
         Self::json(self.send(self.http.post(format!("{}{path}", self.base)).json(body), &what).await?, &what).await
     }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }

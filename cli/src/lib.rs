@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod critic_parse;
 mod dataset;
+mod dataset_import;
 mod demo;
 mod jsonl;
 mod judge;
@@ -31,7 +32,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a demo campaign end to end and print what happened.
     Demo(demo::DemoArgs),
-    /// Upload prompt datasets.
+    /// Datasets: create from prompts, import files (llava-json, jsonl, parquet), list, show, export.
     #[command(subcommand)]
     Dataset(dataset::DatasetCommand),
     /// Create, follow and control campaigns.

@@ -300,3 +300,33 @@ def test_helm_schema_rejects_an_unknown_backend(helm) -> None:
     assert any("/backend/kind" in e for e in report["errors"]), report
     with pytest.raises(helm.HelmValuesError):
         _render(helm, {"backend": {"kind": "gpt"}})
+
+
+S3_KEY_ID = "AKIA-artifacts-7e1d3c5a"
+S3_SECRET = "s3-secret-9b2f4d6a8c"
+S3_VALUES: dict = {
+    "artifacts": {"kind": "s3", "s3": {"bucket": "cl-artifacts", "endpoint": "http://minio:9000", "allowHttp": True}},
+    "secrets": {"artifactsAccessKeyId": S3_KEY_ID, "artifactsSecretAccessKey": S3_SECRET},
+}
+
+
+def test_helm_artifact_store_s3_settings_in_configmap_and_keys_only_in_the_secret(helm) -> None:
+    _assert_lint_clean(helm.lint(str(CHART), copy.deepcopy(S3_VALUES)))
+    objects = _objects(_render(helm, S3_VALUES))
+    (configmap,) = _of_kind(objects, "ConfigMap")
+    data = configmap["data"]
+    assert data["CRITICLOOP_ARTIFACTS__KIND"] == "s3"
+    assert data["CRITICLOOP_ARTIFACTS__BUCKET"] == "cl-artifacts"
+    assert data["CRITICLOOP_ARTIFACTS__ENDPOINT"] == "http://minio:9000"
+    assert data["CRITICLOOP_ARTIFACTS__ALLOW_HTTP"] == "true"
+    text = yaml.safe_dump(configmap)
+    for secret in (S3_KEY_ID, S3_SECRET, base64.b64encode(S3_SECRET.encode()).decode()):
+        assert secret not in text
+    (secret,) = _of_kind(objects, "Secret")
+    assert base64.b64decode(secret["data"]["artifacts-secret-access-key"]).decode() == S3_SECRET
+    api = _deployments(objects)["api"]
+    env = {e["name"]: e for e in api["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["CRITICLOOP_ARTIFACTS__SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "artifacts-secret-access-key"
+    default = _of_kind(_objects(_render(helm, DEFAULT_VALUES)), "ConfigMap")[0]["data"]
+    assert default["CRITICLOOP_ARTIFACTS__KIND"] == "local"
+    assert "CRITICLOOP_ARTIFACTS__BUCKET" not in default

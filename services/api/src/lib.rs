@@ -17,8 +17,10 @@ use std::net::SocketAddr;
 pub struct AppState {
     pub rt: worker::Runtime,
     pub tokens: std::sync::Arc<Vec<String>>,
-    /// Largest streamed upload (judge-job JSONL), `api.max_upload_bytes`.
+    /// Largest streamed upload (judge-job JSONL, dataset files), `api.max_upload_bytes`.
     pub max_upload_bytes: usize,
+    /// The content-addressed artifact store (`artifacts` section): imported images, downloads.
+    pub artifacts: artifacts::ArtifactStore,
 }
 
 pub struct Application {
@@ -35,11 +37,16 @@ impl Application {
         anyhow::ensure!(!tokens.is_empty(), "CRITICLOOP_API__TOKENS must list at least one bearer token");
         let listener = tokio::net::TcpListener::bind(&settings.api.listen).await?;
         let max_body = settings.api.max_body_bytes;
+        let store_config = settings.common.artifact_store();
+        let artifacts = artifacts::ArtifactStore::open(&store_config)
+            .map_err(|e| anyhow::anyhow!("CRITICLOOP_ARTIFACTS__*: {e}"))?;
+        tracing::info!(store = artifacts.description(), "artifact store");
         let rt = worker::Runtime::start("api", settings.common).await?;
         let state = AppState {
             rt: rt.clone(),
             tokens: std::sync::Arc::new(tokens),
             max_upload_bytes: settings.api.max_upload_bytes,
+            artifacts,
         };
         let router = routes::router(state, max_body);
         Ok(Self { listener, router, rt })

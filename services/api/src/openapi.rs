@@ -25,6 +25,26 @@ fn op(summary: &str, body: Option<&str>) -> utoipa::openapi::path::Operation {
     b.build()
 }
 
+/// An operation whose body is a file of any format (`application/octet-stream`), answered 201.
+fn upload_op(summary: &str) -> utoipa::openapi::path::Operation {
+    let mut operation = op(summary, None);
+    operation.request_body = Some(
+        RequestBodyBuilder::new()
+            .content("application/octet-stream", ContentBuilder::new().build())
+            .required(Some(utoipa::openapi::Required::True))
+            .build(),
+    );
+    operation.responses.responses.insert(
+        "201".into(),
+        utoipa::openapi::RefOr::T(
+            ResponseBuilder::new()
+                .description("Imported: {dataset_id, file, rows_ok, rows_new, rows_rejected, rejected: [{row_number, id, reason, message}], images_stored, images_deduplicated, already_imported}")
+                .build(),
+        ),
+    );
+    operation
+}
+
 /// An operation whose body is JSONL: one `JudgeItem` per line.
 fn jsonl_op(summary: &str) -> utoipa::openapi::path::Operation {
     let mut operation = op(summary, None);
@@ -46,11 +66,39 @@ pub fn spec() -> utoipa::openapi::OpenApi {
             "/v1/datasets",
             PathItemBuilder::new()
                 .operation(HttpMethod::Post, op("Create a dataset from inline prompts", Some("NewDataset")))
+                .operation(HttpMethod::Get, op("List datasets, newest first, with row and import counts", None))
+                .build(),
+        )
+        .path(
+            "/v1/datasets/import",
+            PathItemBuilder::new()
+                .operation(
+                    HttpMethod::Post,
+                    upload_op(
+                        "Import a dataset file (body) ?format=llava-json|jsonl|parquet&name=…|dataset_id=…\
+                         [&kind=prompt|critic_pointwise|critic_pairwise]; images inline (data:) or sha256: \
+                         references; a bad file is 422 and stores nothing",
+                    ),
+                )
                 .build(),
         )
         .path(
             "/v1/datasets/{id}",
-            PathItemBuilder::new().operation(HttpMethod::Get, op("Show a dataset", None)).build(),
+            PathItemBuilder::new()
+                .operation(HttpMethod::Get, op("Show a dataset: prompts, rows by kind, imports", None))
+                .build(),
+        )
+        .path(
+            "/v1/datasets/{id}/export",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Get, op("Every row as JSONL, images as sha256: references", None))
+                .build(),
+        )
+        .path(
+            "/v1/artifacts/{sha256}",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Get, op("Download a stored image by its sha256 (404 if absent)", None))
+                .build(),
         )
         .path(
             "/v1/campaigns",

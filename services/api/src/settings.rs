@@ -10,13 +10,13 @@ pub struct ApiSection {
     pub tokens: Secret,
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
-    /// Largest judge-job upload (JSONL, streamed).
+    /// Largest streamed upload: judge-job JSONL, dataset files (spooled to a temporary file, never in memory).
     #[serde(default = "default_max_upload")]
     pub max_upload_bytes: usize,
 }
 
 fn default_max_upload() -> usize {
-    4 * 1024 * 1024 * 1024
+    16 * 1024 * 1024 * 1024
 }
 
 fn default_listen() -> String {

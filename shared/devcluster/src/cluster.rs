@@ -132,6 +132,11 @@ impl Cluster {
         format!("{}/{}", self.options.postgres_url, self.database)
     }
 
+    /// The local artifact store every service of this cluster shares (beside the logs).
+    pub fn artifacts_root(&self) -> PathBuf {
+        self.options.log_dir.join(&self.options.name).join("artifacts")
+    }
+
     /// The environment a service of this cluster runs with.
     pub fn service_env(&self, service: Service) -> Vec<(String, String)> {
         let db = match self.options.database_port {
@@ -152,6 +157,8 @@ impl Cluster {
             ("CRITICLOOP_API__LISTEN".to_string(), format!("127.0.0.1:{port}")),
             ("CRITICLOOP_API__TOKENS".to_string(), self.token.clone()),
             ("OTEL_SERVICE_NAME".to_string(), service.binary()),
+            ("CRITICLOOP_ARTIFACTS__ROOT".to_string(), self.artifacts_root().display().to_string()),
+            ("CRITICLOOP_ARTIFACTS__FSYNC".to_string(), "false".to_string()),
         ];
         env.extend(self.options.env.iter().cloned());
         if !service.uses_backend() {

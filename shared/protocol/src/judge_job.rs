@@ -154,8 +154,9 @@ fn check_image_ref(image: &str) -> Result<(), String> {
             return Err("`image` sha256 reference must have 64 hex digits".into());
         }
     } else if image.starts_with("data:") {
-        return Err("`image`: inline images are not accepted here yet; store the image as an artifact \
-                    and pass its `sha256:` reference, or a path the workers can read"
+        // The API stores inline images and rewrites them to `sha256:` references before this check.
+        return Err("`image`: inline images are stored by the API at submission; this item still has one \
+                    (pass its `sha256:` reference, or a path the workers can read)"
             .into());
     } else if image.trim().is_empty() {
         return Err("`image` must not be empty".into());

@@ -37,13 +37,14 @@ pub async fn create(conn: &mut PgConnection, name: &str, prompts: &[NewPrompt]) 
 pub struct DatasetSummary {
     pub id: Uuid,
     pub name: String,
+    /// Rows of kind `prompt`: what a campaign samples (critic-training rows are not counted).
     pub prompts: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<DatasetSummary>> {
     sqlx::query_as(
-        "select d.id, d.name, (select count(*) from prompts p where p.dataset_id = d.id) as prompts, d.created_at
+        "select d.id, d.name, (select count(*) from prompts p where p.dataset_id = d.id and p.kind = 'prompt') as prompts, d.created_at
          from datasets d where d.id = $1",
     )
     .bind(id)
@@ -52,7 +53,10 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Datas
 }
 
 pub async fn prompt_count(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select count(*) from prompts where dataset_id = $1").bind(id).fetch_one(conn).await
+    sqlx::query_scalar("select count(*) from prompts where dataset_id = $1 and kind = 'prompt'")
+        .bind(id)
+        .fetch_one(conn)
+        .await
 }
 
 /// Questions of the given prompts, with their ids.

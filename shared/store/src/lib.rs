@@ -4,6 +4,7 @@
 
 pub mod campaigns;
 pub mod checkpoints;
+pub mod dataset_import;
 pub mod datasets;
 pub mod failures;
 pub mod judge_jobs;

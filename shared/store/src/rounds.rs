@@ -53,7 +53,7 @@ pub async fn create(
     let id = Uuid::now_v7();
     sqlx::query(
         "insert into rounds (id, campaign_id, number, base_checkpoint_id, samples_per_prompt, prompts_total, paused)
-         values ($1, $2, $3, $4, $5, (select count(*) from prompts where dataset_id = $6), $7)",
+         values ($1, $2, $3, $4, $5, (select count(*) from prompts where dataset_id = $6 and kind = 'prompt'), $7)",
     )
     .bind(id)
     .bind(campaign)
@@ -64,7 +64,7 @@ pub async fn create(
     .bind(paused)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("insert into round_prompts (round_id, prompt_id) select $1, id from prompts where dataset_id = $2")
+    sqlx::query("insert into round_prompts (round_id, prompt_id) select $1, id from prompts where dataset_id = $2 and kind = 'prompt'")
         .bind(id)
         .bind(dataset)
         .execute(&mut *conn)

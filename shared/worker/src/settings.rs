@@ -14,11 +14,20 @@ pub struct Settings {
     #[serde(default)]
     pub saga: SagaConfig,
     pub backend: Option<backend::BackendConfig>,
+    /// The artifact store (`CRITICLOOP_ARTIFACTS__*`); see [`Settings::artifact_store`].
+    #[serde(default)]
+    pub artifacts: Option<artifacts::StoreConfig>,
 }
 
 impl Settings {
     pub fn load() -> Result<Self, config::ConfigError> {
         config::load(serde_json::json!({}))
+    }
+
+    /// The artifact store's configuration: the `artifacts` section, or a local directory
+    /// (`.criticloop/artifacts` under the working directory) when the section is absent.
+    pub fn artifact_store(&self) -> artifacts::StoreConfig {
+        self.artifacts.clone().unwrap_or_else(|| artifacts::StoreConfig::local(".criticloop/artifacts"))
     }
 
     /// The configured model backend; workers refuse to start without one (the fake is never a default).

@@ -42,11 +42,11 @@ pub async fn create(
             errors.push(FieldError { field: format!("prompts[{i}].question"), message: "must not be empty".into() });
         }
         if let Some(img) = &p.image
-            && (img.len() != 64 || !img.bytes().all(|b| b.is_ascii_hexdigit()))
+            && artifacts::Digest::parse(&img.to_ascii_lowercase()).is_err()
         {
             errors.push(FieldError {
                 field: format!("prompts[{i}].image"),
-                message: "must be a sha256 hex digest".into(),
+                message: "must be a sha256 digest (64 hex digits, optionally sha256:)".into(),
             });
         }
     }
@@ -58,7 +58,8 @@ pub async fn create(
         .into_iter()
         .map(|p| store::datasets::NewPrompt {
             question: p.question,
-            image_ref: p.image,
+            // stored as bare lowercase hex, whichever form was sent
+            image_ref: p.image.map(|img| img.to_ascii_lowercase().trim_start_matches("sha256:").to_owned()),
             reference_answer: p.reference_answer,
         })
         .collect();
@@ -72,5 +73,14 @@ pub async fn show(State(state): State<AppState>, Path(raw): Path<String>) -> Res
     let id = crate::extract::id(&raw, "dataset")?;
     let mut conn = state.rt.pool.acquire().await?;
     let ds = store::datasets::get(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("dataset"))?;
-    Ok(Json(serde_json::to_value(ds).map_err(anyhow::Error::from)?))
+    let kinds: serde_json::Map<String, serde_json::Value> = store::dataset_import::counts_by_kind(&mut conn, id)
+        .await?
+        .into_iter()
+        .map(|(kind, count)| (kind, count.into()))
+        .collect();
+    let imports = store::dataset_import::imports(&mut conn, id).await?;
+    let mut body = serde_json::to_value(ds).map_err(anyhow::Error::from)?;
+    body["rows_by_kind"] = kinds.into();
+    body["imports"] = serde_json::to_value(imports).map_err(anyhow::Error::from)?;
+    Ok(Json(body))
 }

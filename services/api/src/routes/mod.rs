@@ -1,4 +1,7 @@
+mod artifacts;
 mod campaigns;
+mod dataset_export;
+mod dataset_import;
 mod datasets;
 mod judge_jobs;
 pub use datasets::{NewDataset, NewPrompt};
@@ -16,8 +19,11 @@ use tracing::Instrument;
 
 pub fn router(state: AppState, max_body: usize) -> Router {
     let v1 = Router::new()
-        .route("/datasets", post(datasets::create))
+        .route("/datasets", post(datasets::create).get(dataset_export::list))
+        .route("/datasets/import", post(dataset_import::import))
         .route("/datasets/{id}", get(datasets::show))
+        .route("/datasets/{id}/export", get(dataset_export::export))
+        .route("/artifacts/{sha256}", get(artifacts::download))
         .route("/campaigns", post(campaigns::create).get(campaigns::list))
         .route("/campaigns/{id}", get(campaigns::show))
         .route("/campaigns/{id}/cancel", post(campaigns::cancel))

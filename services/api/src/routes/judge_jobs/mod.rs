@@ -2,6 +2,7 @@
 //! results, read the agreement metrics. Submission is all or nothing: every line is checked, and a
 //! single bad line rejects the upload with every bad line reported by number, storing nothing.
 
+mod inline_image;
 mod results;
 mod submit;
 

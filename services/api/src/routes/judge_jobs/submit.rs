@@ -61,7 +61,10 @@ pub async fn submit(
             lines.push(&chunk);
         }
         for (number, line) in lines.take(done) {
-            let outcome = line.and_then(|text| check(&text, &params));
+            let outcome = match line {
+                Ok(text) => super::inline_image::replace(&state, text).await.and_then(|text| check(&text, &params)),
+                Err(message) => Err(message),
+            };
             match outcome {
                 Ok(None) => {}
                 Ok(Some((item, template))) => {
