@@ -1,5 +1,6 @@
 //! The `criticloop` command against a local cluster of the real binaries.
 
+use criticloop_tests::cli::Out;
 use criticloop_tests::{Cluster, ClusterOptions};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -7,27 +8,9 @@ use std::path::PathBuf;
 /// Images are named by their sha256 digest.
 const IMAGE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `criticloop` with the given API URL and token; no user config or environment leaks in.
 async fn cli(url: &str, token: &str, args: &[&str]) -> anyhow::Result<Out> {
-    let out = tokio::process::Command::new(devcluster::bin_dir().join("criticloop"))
-        .args(["--api-url", url, "--token", token])
-        .args(args)
-        .env_remove("CRITICLOOP_API_URL")
-        .env_remove("CRITICLOOP_API_TOKEN")
-        .env("CRITICLOOP_CLI_CONFIG", temp("absent-config.toml"))
-        .output()
-        .await?;
-    Ok(Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    })
+    criticloop_tests::cli::criticloop(url, token, args).await
 }
 
 async fn run(cluster: &Cluster, args: &[&str]) -> anyhow::Result<Out> {

@@ -3,6 +3,7 @@
 //! fixtures of `shared/ingest/tests/make_fixtures.py` and their `expected.json`), images download by digest,
 //! bad rows are rejected by number, bad files store nothing, and importing twice changes nothing.
 
+use criticloop_tests::cli::Out;
 use criticloop_tests::{Cluster, ClusterOptions, Service};
 use serde_json::Value;
 use sha2::Digest as _;
@@ -206,26 +207,8 @@ async fn dataset_import_llava_critic_parquet_through_the_api() -> anyhow::Result
     Ok(())
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 async fn cli(cluster: &Cluster, args: &[&str]) -> anyhow::Result<Out> {
-    let out = tokio::process::Command::new(devcluster::bin_dir().join("criticloop"))
-        .args(["--api-url", &cluster.api_url, "--token", &cluster.token])
-        .args(args)
-        .env_remove("CRITICLOOP_API_URL")
-        .env_remove("CRITICLOOP_API_TOKEN")
-        .env("CRITICLOOP_CLI_CONFIG", std::env::temp_dir().join("criticloop-absent-config.toml"))
-        .output()
-        .await?;
-    Ok(Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    })
+    criticloop_tests::cli::criticloop(&cluster.api_url, &cluster.token, args).await
 }
 
 fn s(p: &Path) -> &str {

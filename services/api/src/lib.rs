@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod extract;
+mod jsonl;
 mod openapi;
 mod routes;
 mod settings;

@@ -3,9 +3,7 @@
 
 use crate::{AppState, error::ApiError};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -55,39 +53,11 @@ pub async fn results(
         let mut conn = state.rt.pool.acquire().await?;
         store::judge_jobs::get(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("judge job"))?;
     }
-    let pool = state.rt.pool.clone();
-    let pages = futures::stream::unfold(Some(q.after), move |after| {
-        let pool = pool.clone();
-        async move {
-            let after = after?;
-            let page = async {
-                let mut conn = pool.acquire().await?;
-                store::judge_jobs::results_page(&mut conn, id, after, PAGE).await
-            }
-            .await;
-            match page {
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let last = rows.last().map(|r| r.position);
-                    let mut text = String::with_capacity(rows.len() * 256);
-                    for row in &rows {
-                        text.push_str(&line(row).to_string());
-                        text.push('\n');
-                    }
-                    let next = if (rows.len() as i64) < PAGE { None } else { last };
-                    Some((Ok::<_, std::io::Error>(text), next))
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "reading judge results failed mid-stream");
-                    Some((Err(std::io::Error::other("database error while streaming results")), None))
-                }
-            }
-        }
-    });
-    Response::builder()
-        .header(header::CONTENT_TYPE, "application/x-ndjson")
-        .body(Body::from_stream(pages))
-        .map_err(|e| ApiError::from(anyhow::Error::from(e)))
+    let fetch = move |pool: sqlx::PgPool, after| async move {
+        let mut conn = pool.acquire().await?;
+        store::judge_jobs::results_page(&mut conn, id, after, PAGE).await
+    };
+    crate::jsonl::pages(state.rt.pool.clone(), q.after, PAGE, "judge results", fetch, |r: &ResultRow| r.position, line)
 }
 
 /// The agreement metrics of a scored job; 409 (with the progress) before that.
