@@ -1,3 +1,4 @@
+use crate::watchdog::Watchdog;
 use crate::{SERVICES, Service};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -35,6 +36,10 @@ pub struct ClusterOptions {
     pub bin_dir: PathBuf,
     /// Services not to start (a test may run its own).
     pub skip: Vec<Service>,
+    /// A cluster still running after this long means a hung test: the watchdog prints the tails of
+    /// the service logs, kills the services and ends the process (`CRITICLOOP_TEST_DEADLINE_S`,
+    /// default 20 minutes), so CI fails with a reason instead of waiting out its own limit.
+    pub deadline: Duration,
 }
 
 impl ClusterOptions {
@@ -54,6 +59,9 @@ impl ClusterOptions {
             log_dir: std::env::temp_dir().join("criticloop-logs"),
             bin_dir: bin_dir(),
             skip: Vec::new(),
+            deadline: Duration::from_secs(
+                std::env::var("CRITICLOOP_TEST_DEADLINE_S").ok().and_then(|s| s.parse().ok()).unwrap_or(20 * 60),
+            ),
         }
     }
 
@@ -74,6 +82,7 @@ pub struct Cluster {
     children: BTreeMap<Service, Child>,
     ports: BTreeMap<Service, u16>,
     starts: BTreeMap<Service, u32>,
+    watchdog: Watchdog,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -91,6 +100,7 @@ fn with_port(url: &str, port: u16) -> String {
 impl Cluster {
     /// Creates the database and starts every service; returns once all are ready.
     pub async fn start(options: ClusterOptions) -> anyhow::Result<Self> {
+        let watchdog = Watchdog::arm(&options);
         let database = format!("criticloop_{}", options.name);
         let admin = sqlx::PgPool::connect(&format!("{}/postgres", options.postgres_url)).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!("create database \"{database}\""))).execute(&admin).await?;
@@ -107,6 +117,7 @@ impl Cluster {
             children: BTreeMap::new(),
             ports: BTreeMap::new(),
             starts: BTreeMap::new(),
+            watchdog,
         };
         cluster.ports.insert(Service::Api, api_port);
         for s in SERVICES {
@@ -181,6 +192,7 @@ impl Cluster {
             .stderr(err)
             .kill_on_drop(true);
         let child = cmd.spawn()?;
+        self.watchdog.track(service, child.id());
         self.children.insert(service, child);
         *self.starts.entry(service).or_default() += 1;
         Ok(())
@@ -203,6 +215,7 @@ impl Cluster {
     /// `kill -9`.
     pub async fn kill(&mut self, service: Service) {
         if let Some(mut child) = self.children.remove(&service) {
+            self.watchdog.track(service, None);
             let _ = child.start_kill();
             let _ = child.wait().await;
         }
@@ -260,22 +273,41 @@ impl Cluster {
         }
     }
 
-    /// Stops the services, then drops the database and the broker objects of this cluster.
+    /// Stops the services, then drops the database and the broker objects of this cluster. Each
+    /// step has a time limit: a broker or database that stopped answering fails the test, not CI.
     pub async fn teardown(mut self) -> anyhow::Result<()> {
         self.stop_services().await;
-        let conn = lapin::Connection::connect(&self.options.broker_url, lapin::ConnectionProperties::default()).await?;
-        let ch = conn.create_channel().await?;
-        for q in ["generate", "judge", "aggregate", "train", "evaluate", "events", "dead"] {
-            let _ = ch.queue_delete(format!("{}.{q}", self.prefix).into(), Default::default()).await;
-        }
-        for x in ["tasks", "dlx"] {
-            let _ = ch.exchange_delete(format!("{}.{x}", self.prefix).into(), Default::default()).await;
-        }
-        let _ = conn.close(200, "teardown".into()).await;
-        let admin = sqlx::PgPool::connect(&format!("{}/postgres", self.options.postgres_url)).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists \"{}\" with (force)", self.database)))
-            .execute(&admin)
-            .await?;
+        let topology = queue::Topology::new(self.prefix.clone(), self.options.delivery_limit);
+        let broker = async {
+            let conn =
+                lapin::Connection::connect(&self.options.broker_url, lapin::ConnectionProperties::default()).await?;
+            let deleted = topology.delete(&conn.create_channel().await?).await;
+            let _ = conn.close(200, "teardown".into()).await;
+            anyhow::Ok(deleted?)
+        };
+        tokio::time::timeout(Duration::from_secs(60), broker)
+            .await
+            .map_err(|_| anyhow::anyhow!("deleting the broker objects of {} took over 60 s", self.prefix))??;
+        let database = async {
+            let admin = sqlx::PgPool::connect(&format!("{}/postgres", self.options.postgres_url)).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists \"{}\" with (force)", self.database)))
+                .execute(&admin)
+                .await?;
+            admin.close().await;
+            anyhow::Ok(())
+        };
+        tokio::time::timeout(Duration::from_secs(60), database)
+            .await
+            .map_err(|_| anyhow::anyhow!("dropping database {} took over 60 s", self.database))??;
+        self.watchdog.disarm();
         Ok(())
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // A test that failed before its teardown: the children die with it (kill_on_drop), and the
+        // watchdog must not fire for a cluster that no longer runs.
+        self.watchdog.disarm();
     }
 }

@@ -5,7 +5,10 @@
 mod cluster;
 mod proxy;
 mod services;
+mod sweep;
+mod watchdog;
 
 pub use cluster::{Cluster, ClusterOptions, bin_dir};
 pub use proxy::Proxy;
 pub use services::{SERVICES, Service};
+pub use sweep::{Swept, sweep};

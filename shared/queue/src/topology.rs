@@ -65,6 +65,19 @@ impl Topology {
         Ok(())
     }
 
+    /// Deletes every queue and exchange `declare` creates (their messages with them): the end of a
+    /// test cluster or a benchmark. Objects that are already gone are not an error.
+    pub async fn delete(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        let queues = WorkQueue::ALL.into_iter().map(|q| self.queue(q)).chain([self.dead_queue()]);
+        for name in queues {
+            channel.queue_delete(name.into(), Default::default()).await?;
+        }
+        for name in [self.exchange(), self.dead_letter_exchange()] {
+            channel.exchange_delete(name.into(), Default::default()).await?;
+        }
+        Ok(())
+    }
+
     /// Quorum queue, explicit delivery limit (3.10 has none by default), at-least-once dead-lettering
     /// (which RabbitMQ requires to pair with `reject-publish` overflow).
     fn work_queue_args(&self) -> FieldTable {
