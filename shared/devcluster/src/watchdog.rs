@@ -4,6 +4,7 @@
 
 use crate::{ClusterOptions, Service};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -53,17 +54,21 @@ fn watch(shared: &(Mutex<State>, Condvar), name: &str, logs: &PathBuf, deadline:
     while !state.disarmed {
         let now = Instant::now();
         if now >= end {
-            eprintln!("\n[watchdog] cluster {name} still running after {deadline:?}: the test hung; service logs follow");
+            // straight to the process's stderr: libtest captures `eprintln!` of the test's threads and
+            // would drop it with the process
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "\n[watchdog] cluster {name} still running after {deadline:?}: the test hung");
             for service in crate::SERVICES {
                 let log = logs.join(format!("{}.log", service.name()));
                 if let Ok(text) = std::fs::read_to_string(&log) {
                     let lines: Vec<&str> = text.lines().collect();
-                    eprintln!("[watchdog] --- {} (last 30 of {} lines)", log.display(), lines.len());
+                    let _ = writeln!(err, "[watchdog] --- {} (last 30 of {} lines)", log.display(), lines.len());
                     for line in &lines[lines.len().saturating_sub(30)..] {
-                        eprintln!("{line}");
+                        let _ = writeln!(err, "{line}");
                     }
                 }
             }
+            let _ = err.flush();
             for pid in state.pids.values() {
                 let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
             }
