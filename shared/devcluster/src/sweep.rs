@@ -51,6 +51,7 @@ pub async fn sweep(postgres_url: &str, broker_url: &str) -> anyhow::Result<Swept
 }
 
 fn rabbitmqctl_names(what: &str) -> Option<Vec<String>> {
-    let out = std::process::Command::new("rabbitmqctl").args([what, "-q", "--no-table-headers", "name"]).output().ok()?;
+    let out =
+        std::process::Command::new("rabbitmqctl").args([what, "-q", "--no-table-headers", "name"]).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect())
 }

@@ -53,7 +53,9 @@ fn watch(shared: &(Mutex<State>, Condvar), name: &str, logs: &PathBuf, deadline:
     while !state.disarmed {
         let now = Instant::now();
         if now >= end {
-            eprintln!("\n[watchdog] cluster {name} still running after {deadline:?}: the test hung; service logs follow");
+            eprintln!(
+                "\n[watchdog] cluster {name} still running after {deadline:?}: the test hung; service logs follow"
+            );
             for service in crate::SERVICES {
                 let log = logs.join(format!("{}.log", service.name()));
                 if let Ok(text) = std::fs::read_to_string(&log) {

@@ -1,12 +1,13 @@
 //! `LlavaOnevisionForConditionalGeneration`: SigLIP vision tower, two-layer projector, anyres feature
 //! packing with the image-newline embedding, and the Qwen2 decoder fed with text embeddings whose
-//! `<image>` positions hold the image features. Image preprocessing (resizing, tiling, normalising) is not
-//! here yet: callers pass `pixel_values` as transformers' processor makes them.
+//! `<image>` positions hold the image features. `preprocess` makes the pixel values as transformers' image
+//! processor does, `tokens` expands the `<image>` placeholders of a prompt as its processor does.
 
 pub mod anyres;
 pub mod config;
 pub mod preprocess;
 pub mod siglip;
+pub mod tokens;
 
 use std::path::Path;
 
@@ -26,6 +27,21 @@ pub struct ImageInput<'a> {
     pub pixel_values: &'a Tensor,
     /// The original (height, width).
     pub size: [i64; 2],
+    /// Tiled over the grid pinpoints (an image alone in its prompt); `false`: the base tile only (one of
+    /// several images in a prompt, which the processor does not tile).
+    pub tiled: bool,
+}
+
+impl<'a> ImageInput<'a> {
+    /// The only image of its prompt: base tile and grid tiles.
+    pub fn tiled(pixel_values: &'a Tensor, size: [i64; 2]) -> Self {
+        ImageInput { pixel_values, size, tiled: true }
+    }
+
+    /// One of several images of a prompt: the base tile alone.
+    pub fn base_only(pixel_values: &'a Tensor, size: [i64; 2]) -> Self {
+        ImageInput { pixel_values, size, tiled: false }
+    }
 }
 
 pub struct LlavaOnevision {
@@ -92,7 +108,7 @@ impl LlavaOnevision {
         let _guard = tch::no_grad_guard();
         let c = &self.config;
         let tiles = image.pixel_values.size().first().copied().unwrap_or(0);
-        let expected = self.num_tiles(image.size);
+        let expected = if image.tiled { self.num_tiles(image.size) } else { 1 };
         if tiles != expected {
             return Err(ModelError::Input(format!(
                 "image of size {:?} needs {expected} tiles, pixel_values have {tiles}",
