@@ -192,7 +192,7 @@ fn generate_with_images(
         content.push(json!({"type": "text", "text": prompt}));
         m.prompt_text(&[json!({"role": "user", "content": content})], prompt)?
     };
-    Ok(m.generate_text(&[VisionPrompt { text: &text, images: &pixels }], &sampling.config(m.stop_token_ids()))?)
+    Ok(m.generate_text(&[VisionPrompt::new(&text, &pixels)], &sampling.config(m.stop_token_ids()))?)
 }
 
 fn bench(

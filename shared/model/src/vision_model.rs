@@ -1,6 +1,7 @@
 //! A LLaVA-OneVision checkpoint with everything needed to talk to it: the model, tokenizer, chat template
-//! and image processor settings. It turns a prompt with `<image>` placeholders and decoded images into
-//! what transformers' processor makes (pixel values, expanded image tokens) and generates from it.
+//! and image processor settings. It turns a prompt with `<image>` / `<video>` placeholders and decoded
+//! images and video frames into what transformers' processor makes (pixel values, expanded tokens) and
+//! generates from it.
 
 use std::path::Path;
 
@@ -10,8 +11,8 @@ use tch::Tensor;
 use crate::chat::{ChatOptions, ChatTemplate};
 use crate::error::Result;
 use crate::generate::{Completion, GenerateConfig, generate_with};
-use crate::llava::preprocess::{ImageProcessorConfig, preprocess, preprocess_base};
-use crate::llava::tokens::{expand_image_tokens, image_token_count};
+use crate::llava::preprocess::{ImageProcessorConfig, preprocess, preprocess_base, preprocess_video};
+use crate::llava::tokens::{expand_image_tokens, expand_video_tokens, image_token_count, video_token_count};
 use crate::llava::{ImageInput, LlavaOnevision};
 use crate::options::LoadOptions;
 use crate::text_model::{optional_chat_template, stop_token_ids};
@@ -25,19 +26,28 @@ pub struct VisionModel {
     pub image_processor: ImageProcessorConfig,
 }
 
-/// A prompt (with one `<image>` placeholder per image, in order) and its decoded images, each
-/// `[3, height, width]` uint8 (`llava::preprocess::decode_image`).
+/// A prompt (with one `<image>` placeholder per image and one `<video>` per video, in order) and its
+/// decoded images, each `[3, height, width]` uint8 (`llava::preprocess::decode_image`), and videos, each a
+/// list of such frames.
 pub struct VisionPrompt<'a> {
     pub text: &'a str,
     pub images: &'a [Tensor],
+    pub videos: &'a [Vec<Tensor>],
 }
 
-/// One prompt as the model takes it: token ids with the `<image>` tokens expanded, and per image its
-/// pixel values, (height, width) and whether it is tiled.
+impl<'a> VisionPrompt<'a> {
+    pub fn new(text: &'a str, images: &'a [Tensor]) -> Self {
+        VisionPrompt { text, images, videos: &[] }
+    }
+}
+
+/// One prompt as the model takes it: token ids with the `<image>` and `<video>` tokens expanded, per
+/// image its pixel values, (height, width) and whether it is tiled, and per video its frames' pixel values.
 #[derive(Debug)]
 pub struct EncodedPrompt {
     pub input_ids: Vec<u32>,
     pub images: Vec<(Tensor, [i64; 2], bool)>,
+    pub videos: Vec<Tensor>,
 }
 
 impl EncodedPrompt {
@@ -91,10 +101,17 @@ impl VisionModel {
                 Ok((pv, size, tiled))
             })
             .collect::<Result<Vec<_>>>()?;
+        let videos = prompt
+            .videos
+            .iter()
+            .map(|frames| preprocess_video(frames, tile, &self.image_processor))
+            .collect::<Result<Vec<_>>>()?;
         let counts: Vec<i64> = images.iter().map(|(_, size, _)| image_token_count(config, *size, !tiled)).collect();
         let text = expand_image_tokens(prompt.text, &counts)?;
+        let counts: Vec<i64> = videos.iter().map(|v| video_token_count(config, v.size()[0])).collect();
+        let text = expand_video_tokens(&text, &counts)?;
         let input_ids = self.tokenizer.encode(&text, false)?;
-        Ok(EncodedPrompt { input_ids, images })
+        Ok(EncodedPrompt { input_ids, images, videos })
     }
 
     /// Generates for every prompt (`[prompt][sample]`, decoded text and tokens); the K samples of a
@@ -108,8 +125,10 @@ impl VisionModel {
         let ids: Vec<&[u32]> = encoded.iter().map(|e| e.input_ids.as_slice()).collect();
         // left padding keeps the rows in order, so the images fill the `<image>` positions row by row
         let images: Vec<ImageInput<'_>> = encoded.iter().flat_map(EncodedPrompt::image_inputs).collect();
+        let videos: Vec<Tensor> = encoded.iter().flat_map(|e| e.videos.iter().map(Tensor::shallow_clone)).collect();
         let lm = self.model.language_model();
-        generate_with(lm, &ids, cfg, &|batch_ids: &Tensor| self.model.embed_with_images(batch_ids, &images))?
+        let embed = |batch_ids: &Tensor| self.model.embed_multimodal(batch_ids, &images, &videos);
+        generate_with(lm, &ids, cfg, &embed)?
             .into_iter()
             .map(|samples| {
                 samples

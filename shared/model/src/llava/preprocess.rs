@@ -177,6 +177,28 @@ pub fn preprocess_base(image: &Tensor, tile: i64, config: &ImageProcessorConfig)
     Ok((normalize(&[resize(&square, tile, tile)?], config)?, [h, w]))
 }
 
+/// Pixel values `[frames, 3, tile, tile]` of a video's frames (each `[3, h, w]` uint8, all one size), as
+/// transformers' `LlavaOnevisionVideoProcessor` makes them: every frame resized to one tile, no tiling.
+pub fn preprocess_video(frames: &[Tensor], tile: i64, config: &ImageProcessorConfig) -> Result<Tensor> {
+    let _guard = tch::no_grad_guard();
+    let first = frames.first().ok_or_else(|| ModelError::Input("a video without frames".into()))?.size();
+    let resized = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let size = f.size();
+            if size.len() != 3 || size[0] != 3 || f.kind() != Kind::Uint8 || size != first {
+                return Err(ModelError::Input(format!(
+                    "video frame {i}: expected uint8 {first:?} like the first frame, got {:?} {size:?}",
+                    f.kind()
+                )));
+            }
+            resize(f, tile, tile)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    normalize(&resized, config)
+}
+
 /// Stacks uint8 tiles and applies transformers' fused rescale + normalise: (x - mean / factor) / (std /
 /// factor), in float32 on the CPU.
 fn normalize(tiles: &[Tensor], config: &ImageProcessorConfig) -> Result<Tensor> {

@@ -3,6 +3,7 @@
 //! the image's size alone (the vision tower does not run). A prompt with one image gets the anyres count
 //! (base tile, unpadded grid, a newline per grid row, downscaled beyond `anyres_max_N`); a prompt with
 //! several images gets only the base tile of each plus one newline, as the processor tiles none of them.
+//! A `<video>` becomes its frames' pooled features plus one newline.
 
 use super::anyres::select_best_resolution;
 use super::config::LlavaOnevisionConfig;
@@ -10,6 +11,15 @@ use crate::error::{ModelError, Result};
 
 /// The processor's placeholder text for an image.
 pub const IMAGE_TOKEN: &str = "<image>";
+/// The processor's placeholder text for a video.
+pub const VIDEO_TOKEN: &str = "<video>";
+
+/// How many tokens a video of `frames` frames takes: each frame's grid pooled 2x2 (rounding up), then
+/// one newline.
+pub fn video_token_count(config: &LlavaOnevisionConfig, frames: i64) -> i64 {
+    let pooled = (config.vision.image_size / config.vision.patch_size + 1) / 2;
+    frames * pooled * pooled + 1
+}
 
 /// How many tokens an image of `size` (height, width) takes: `_get_number_of_features` (one image in the
 /// prompt) or the base tile plus a newline (`multi_image`).
@@ -49,20 +59,29 @@ fn round7(x: f64) -> f64 {
 /// Replaces the `n`-th `<image>` of `text` with `counts[n]` copies of itself. The number of `<image>`
 /// placeholders must equal the number of images.
 pub fn expand_image_tokens(text: &str, counts: &[i64]) -> Result<String> {
-    let found = text.matches(IMAGE_TOKEN).count();
+    expand(text, IMAGE_TOKEN, "image", counts)
+}
+
+/// `expand_image_tokens` for `<video>` placeholders and videos.
+pub fn expand_video_tokens(text: &str, counts: &[i64]) -> Result<String> {
+    expand(text, VIDEO_TOKEN, "video", counts)
+}
+
+fn expand(text: &str, placeholder: &str, what: &str, counts: &[i64]) -> Result<String> {
+    let found = text.matches(placeholder).count();
     if found != counts.len() {
         return Err(ModelError::Input(format!(
-            "the prompt has {found} {IMAGE_TOKEN} placeholder(s) for {} image(s)",
+            "the prompt has {found} {placeholder} placeholder(s) for {} {what}(s)",
             counts.len()
         )));
     }
     let extra: i64 = counts.iter().map(|c| (c - 1).max(0)).sum();
-    let mut out = String::with_capacity(text.len() + IMAGE_TOKEN.len() * extra as usize);
-    let mut parts = text.split(IMAGE_TOKEN);
+    let mut out = String::with_capacity(text.len() + placeholder.len() * extra as usize);
+    let mut parts = text.split(placeholder);
     out.push_str(parts.next().unwrap_or_default());
     for (part, &count) in parts.zip(counts) {
         for _ in 0..count {
-            out.push_str(IMAGE_TOKEN);
+            out.push_str(placeholder);
         }
         out.push_str(part);
     }

@@ -1,5 +1,5 @@
-//! LLaVA-OneVision end to end against transformers: the chat prompt, the processor's `<image>` expansion
-//! (one tiled image, two untiled images, none), greedy generation with images alone and batched, shared
+//! LLaVA-OneVision end to end against transformers: the chat prompt, the processor's `<image>` and
+//! `<video>` expansion (one tiled image, two untiled images, none, a 3-frame video), greedy generation with images alone and batched, shared
 //! prefill for K samples, and images that must be refused.
 
 use anyhow::{Context, Result};
@@ -25,6 +25,16 @@ fn images_of(conv: &serde_json::Value) -> Result<Vec<Tensor>> {
         .map(|i| load_image(&llava_generate_fixtures().join(format!("image-{}.png", i.as_u64().unwrap_or(99)))))
         .map(|r| r.map_err(anyhow::Error::from))
         .collect()
+}
+
+/// The conversation's video frames (`video-frame-N.png`), if it has a video.
+fn videos_of(conv: &serde_json::Value, reference: &serde_json::Value) -> Result<Vec<Vec<Tensor>>> {
+    if conv["video"] != true {
+        return Ok(Vec::new());
+    }
+    let frames = reference["video_frames"].as_u64().context("video_frames")?;
+    let dir = llava_generate_fixtures();
+    Ok(vec![(0..frames).map(|k| load_image(&dir.join(format!("video-frame-{k}.png")))).collect::<model::Result<_>>()?])
 }
 
 #[test]
@@ -56,7 +66,8 @@ fn parity_llava_onevision_processor_and_greedy_generation() -> Result<()> {
         let prompt = model.prompt_text(conv["messages"].as_array().context("messages")?, "")?;
         assert_eq!(Some(prompt.as_str()), conv["prompt"].as_str(), "{name}: chat prompt");
         let images = images_of(conv)?;
-        let encoded = model.encode(&VisionPrompt { text: &prompt, images: &images })?;
+        let videos = videos_of(conv, &reference)?;
+        let encoded = model.encode(&VisionPrompt { text: &prompt, images: &images, videos: &videos })?;
         assert_eq!(encoded.input_ids, u32s(&conv["input_ids"])?, "{name}: processor input_ids");
         if let Some(shape) = conv["pixel_shape"].as_array() {
             let tiles = shape[1].as_i64().context("tiles")?;
@@ -69,13 +80,16 @@ fn parity_llava_onevision_processor_and_greedy_generation() -> Result<()> {
             let want: Vec<[i64; 2]> = serde_json::from_value(conv["image_sizes"].clone())?;
             assert_eq!(sizes, want, "{name}: image sizes");
         }
-        let out = model.generate_text(&[VisionPrompt { text: &prompt, images: &images }], &cfg)?;
+        if let Some((frames, video)) = videos.first().zip(encoded.videos.first()) {
+            assert_eq!(video.size()[0], frames.len() as i64, "{name}: one tile per frame");
+        }
+        let out = model.generate_text(&[VisionPrompt { text: &prompt, images: &images, videos: &videos }], &cfg)?;
         assert_eq!(out[0][0].1.tokens, u32s(&conv["greedy"])?, "{name}: greedy tokens alone");
-        all_images.push((prompt, images));
+        all_images.push((prompt, images, videos));
     }
-    // all four in one left-padded batch: each row's image features land in its own `<image>` positions
+    // all in one left-padded batch: each row's image and video features land in its own positions
     let prompts: Vec<VisionPrompt<'_>> =
-        all_images.iter().map(|(text, images)| VisionPrompt { text, images }).collect();
+        all_images.iter().map(|(text, images, videos)| VisionPrompt { text, images, videos }).collect();
     let batched = model.generate_text(&prompts, &cfg)?;
     for (conv, got) in conversations.iter().zip(&batched) {
         assert_eq!(got[0].1.tokens, u32s(&conv["greedy"])?, "{}: greedy tokens in a batch", conv["name"]);
@@ -89,7 +103,7 @@ fn llava_onevision_k_samples_share_the_prefill_and_follow_the_seed() -> Result<(
     let conv = &reference["conversations"][0];
     let prompt = conv["prompt"].as_str().context("prompt")?;
     let images = images_of(conv)?;
-    let prompts = [VisionPrompt { text: prompt, images: &images }];
+    let prompts = [VisionPrompt::new(prompt, &images)];
     let greedy = GenerateConfig { max_new_tokens: 8, samples_per_prompt: 3, ..Default::default() };
     let out = model.generate_text(&prompts, &greedy)?;
     for sample in &out[0] {
@@ -132,7 +146,7 @@ fn llava_onevision_bad_images_and_placeholders_are_errors() -> Result<()> {
 
     let conv = &reference["conversations"][0];
     let prompt = conv["prompt"].as_str().context("prompt")?;
-    let err = model.encode(&VisionPrompt { text: prompt, images: &[] }).expect_err("a placeholder without image");
+    let err = model.encode(&VisionPrompt::new(prompt, &[])).expect_err("a placeholder without image");
     assert!(err.to_string().contains("1 <image> placeholder(s) for 0 image(s)"), "{err}");
     Ok(())
 }
