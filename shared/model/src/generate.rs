@@ -47,6 +47,17 @@ pub struct Completion {
 
 /// Generates for every prompt; the result is `[prompt][sample]`.
 pub fn generate(model: &Qwen2ForCausalLM, prompts: &[&[u32]], cfg: &GenerateConfig) -> Result<Vec<Vec<Completion>>> {
+    generate_with(model, prompts, cfg, &|ids: &Tensor| model.embed(ids))
+}
+
+/// `generate` whose prefill embeds the left-padded prompt ids `[prompts, len]` with `embed` (a multimodal
+/// model puts its image features at the `<image>` positions); the decoding steps embed tokens as usual.
+pub fn generate_with(
+    model: &Qwen2ForCausalLM,
+    prompts: &[&[u32]],
+    cfg: &GenerateConfig,
+    embed: &dyn Fn(&Tensor) -> Result<Tensor>,
+) -> Result<Vec<Vec<Completion>>> {
     let k = cfg.samples_per_prompt;
     if k == 0 {
         return Err(ModelError::Option("samples_per_prompt must be >= 1".into()));
@@ -62,7 +73,7 @@ pub fn generate(model: &Qwen2ForCausalLM, prompts: &[&[u32]], cfg: &GenerateConf
     let mut tokens: Vec<Vec<u32>> = vec![Vec::with_capacity(cfg.max_new_tokens); rows];
     let mut finish: Vec<Option<FinishReason>> = vec![None; rows];
     if cfg.max_new_tokens > 0 {
-        decode(model, prompts, cfg, &mut tokens, &mut finish)?;
+        decode(model, prompts, cfg, embed, &mut tokens, &mut finish)?;
     }
     let mut out = Vec::with_capacity(prompts.len());
     let mut it = tokens.into_iter().zip(finish);
@@ -81,6 +92,7 @@ fn decode(
     model: &Qwen2ForCausalLM,
     prompts: &[&[u32]],
     cfg: &GenerateConfig,
+    embed: &dyn Fn(&Tensor) -> Result<Tensor>,
     tokens: &mut [Vec<u32>],
     finish: &mut [Option<FinishReason>],
 ) -> Result<()> {
@@ -91,10 +103,8 @@ fn decode(
     let batch = PaddedBatch::new(prompts, pad as u32, PaddingSide::Left, device)?;
     let len = batch.len();
     let mut cache = model.new_cache(prompts.len() as i64, len + cfg.max_new_tokens as i64)?;
-    let hidden = model.forward_hidden(
-        &StepInput { input_ids: &batch.input_ids, positions: &batch.positions, attention_mask: &batch.attention_mask },
-        Some(&mut cache),
-    )?;
+    let embeds = embed(&batch.input_ids)?;
+    let hidden = model.forward_embeds(&embeds, &batch.positions, &batch.attention_mask, Some(&mut cache))?;
     // left padding: the last column is every prompt's last token
     let mut logits = model.lm_head(&hidden.f_select(1, len - 1)?)?;
     let mut mask = batch.attention_mask.shallow_clone();

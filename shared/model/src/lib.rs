@@ -1,4 +1,6 @@
-//! criticloop's in-process model runtime on libtorch (`tch`): Hugging Face Qwen2 checkpoints loaded
+//! criticloop's in-process model runtime on libtorch (`tch`): Hugging Face Qwen2 and LLaVA-OneVision
+//! checkpoints (`TextModel`, `VisionModel`: images preprocessed and their `<image>` tokens expanded as
+//! transformers' processor does) loaded
 //! strictly from safetensors, batched forward and response log-probabilities, KV-cache generation (greedy
 //! and seeded sampling, K samples sharing one prefill), tokenizer and chat template as transformers applies
 //! them, and saving back in the Hugging Face layout. Parity with transformers is pinned by the tests in
@@ -21,6 +23,7 @@ pub mod sampling;
 pub mod save;
 pub mod text_model;
 pub mod tokenizer;
+pub mod vision_model;
 pub mod weights;
 
 pub use batch::{PaddedBatch, PaddingSide};
@@ -28,7 +31,7 @@ pub use cache::KvCache;
 pub use chat::{ChatOptions, ChatTemplate, Message};
 pub use config::Qwen2Config;
 pub use error::{ModelError, Result};
-pub use generate::{Completion, FinishReason, GenerateConfig, generate};
+pub use generate::{Completion, FinishReason, GenerateConfig, generate, generate_with};
 pub use llava::{ImageInput, LlavaOnevision, LlavaOnevisionConfig};
 pub use logprobs::{ResponseLogprobs, ScoreRequest, response_logprobs};
 /// Template values (messages, tools) that keep their key order; see `ChatOptions::tools`.
@@ -39,6 +42,7 @@ pub use sampling::{Sampler, Sampling};
 pub use save::save_pretrained;
 pub use text_model::TextModel;
 pub use tokenizer::{SpecialTokens, TextTokenizer};
+pub use vision_model::{EncodedPrompt, VisionModel, VisionPrompt};
 
 /// Re-exported so callers can build `tch` tensors and devices without depending on `tch` themselves.
 pub use tch;

@@ -1,4 +1,5 @@
-//! `criticloop-model`: generate, score and benchmark with a Hugging Face Qwen2 checkpoint, in process.
+//! `criticloop-model`: generate, score and benchmark with a Hugging Face Qwen2 or LLaVA-OneVision
+//! checkpoint, in process.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -6,14 +7,17 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use model::{
-    Dtype, GenerateConfig, LoadOptions, Message, Qwen2ForCausalLM, Sampling, ScoreRequest, TextModel, generate,
-    parse_device, response_logprobs,
+    Completion, Dtype, GenerateConfig, LoadOptions, Message, Qwen2ForCausalLM, Sampling, ScoreRequest, TextModel,
+    VisionModel, VisionPrompt, generate, parse_device, response_logprobs,
 };
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(name = "criticloop-model", about = "In-process Qwen2 runtime (libtorch): generate, logprobs, bench")]
+#[command(
+    name = "criticloop-model",
+    about = "In-process Qwen2 / LLaVA-OneVision runtime (libtorch): generate, logprobs, bench"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,6 +36,10 @@ enum Command {
         /// Use the prompt text as is instead of wrapping it as a user message in the chat template.
         #[arg(long)]
         raw: bool,
+        /// An image file for a LLaVA-OneVision checkpoint (repeatable; with --raw the prompt needs one
+        /// `<image>` per image).
+        #[arg(long = "image")]
+        images: Vec<PathBuf>,
     },
     /// Log-probability of a response after a prompt; prints JSON.
     Logprobs {
@@ -125,11 +133,17 @@ impl SamplingArgs {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Generate { load, prompt, sampling, raw } => {
-            let m = TextModel::load(&load.checkpoint, &load.options()?)?;
-            let text = if raw { prompt.clone() } else { m.prompt_text(&[Message::new("user", &prompt)], &prompt)? };
-            let cfg = sampling.config(m.stop_token_ids());
-            let out = m.generate_text(&[text.as_str()], &cfg)?;
+        Command::Generate { load, prompt, sampling, raw, images } => {
+            let out = if is_llava(&load.checkpoint)? {
+                generate_with_images(&load, &prompt, &sampling, raw, &images)?
+            } else {
+                if !images.is_empty() {
+                    bail!("--image: {} is a text-only checkpoint", load.checkpoint.display());
+                }
+                let m = TextModel::load(&load.checkpoint, &load.options()?)?;
+                let text = if raw { prompt.clone() } else { m.prompt_text(&[Message::new("user", &prompt)], &prompt)? };
+                m.generate_text(&[text.as_str()], &sampling.config(m.stop_token_ids()))?
+            };
             for (i, (text, c)) in out.into_iter().flatten().enumerate() {
                 let finish = match c.finish {
                     model::FinishReason::Stop(t) => json!({"stop": t}),
@@ -152,6 +166,33 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `dir/config.json` describes a LLaVA-OneVision model.
+fn is_llava(dir: &std::path::Path) -> Result<bool> {
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    let config: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    Ok(config["model_type"] == "llava_onevision")
+}
+
+fn generate_with_images(
+    load: &LoadArgs,
+    prompt: &str,
+    sampling: &SamplingArgs,
+    raw: bool,
+    images: &[PathBuf],
+) -> Result<Vec<Vec<(String, Completion)>>> {
+    let m = VisionModel::load(&load.checkpoint, &load.options()?)?;
+    let pixels = images.iter().map(|p| model::llava::preprocess::load_image(p)).collect::<model::Result<Vec<_>>>()?;
+    let text = if raw {
+        prompt.to_string()
+    } else {
+        let mut content: Vec<serde_json::Value> = images.iter().map(|_| json!({"type": "image"})).collect();
+        content.push(json!({"type": "text", "text": prompt}));
+        m.prompt_text(&[json!({"role": "user", "content": content})], prompt)?
+    };
+    Ok(m.generate_text(&[VisionPrompt::new(&text, &pixels)], &sampling.config(m.stop_token_ids()))?)
 }
 
 fn bench(

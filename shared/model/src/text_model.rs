@@ -24,11 +24,7 @@ impl TextModel {
     pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Self> {
         let tokenizer = TextTokenizer::from_dir(dir)?;
         let model = Qwen2ForCausalLM::load(dir, opts)?;
-        let chat_template = match ChatTemplate::from_dir(dir) {
-            Ok(t) => Some(t),
-            Err(crate::ModelError::NoChatTemplate { .. }) => None,
-            Err(e) => return Err(e),
-        };
+        let chat_template = optional_chat_template(dir)?;
         Ok(TextModel { model, tokenizer, chat_template })
     }
 
@@ -43,14 +39,7 @@ impl TextModel {
 
     /// Stop tokens: the config's `eos_token_id`(s) and the tokenizer's EOS.
     pub fn stop_token_ids(&self) -> Vec<u32> {
-        let mut ids: Vec<u32> =
-            self.model.config().eos_token_ids.iter().filter_map(|&i| u32::try_from(i).ok()).collect();
-        if let Some(e) = self.tokenizer.eos_token_id()
-            && !ids.contains(&e)
-        {
-            ids.push(e);
-        }
-        ids
+        stop_token_ids(&self.model, &self.tokenizer)
     }
 
     pub fn generate_text(&self, prompts: &[&str], cfg: &GenerateConfig) -> Result<Vec<Vec<(String, Completion)>>> {
@@ -79,5 +68,25 @@ impl TextModel {
 
     pub fn save(&self, out: &Path) -> Result<()> {
         crate::save::save_pretrained(&self.model, out)
+    }
+}
+
+/// The config's `eos_token_id`(s) and the tokenizer's EOS.
+pub(crate) fn stop_token_ids(model: &Qwen2ForCausalLM, tokenizer: &TextTokenizer) -> Vec<u32> {
+    let mut ids: Vec<u32> = model.config().eos_token_ids.iter().filter_map(|&i| u32::try_from(i).ok()).collect();
+    if let Some(e) = tokenizer.eos_token_id()
+        && !ids.contains(&e)
+    {
+        ids.push(e);
+    }
+    ids
+}
+
+/// The checkpoint's chat template, `None` for a base model without one.
+pub(crate) fn optional_chat_template(dir: &Path) -> Result<Option<ChatTemplate>> {
+    match ChatTemplate::from_dir(dir) {
+        Ok(t) => Ok(Some(t)),
+        Err(crate::ModelError::NoChatTemplate { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -65,6 +65,9 @@ struct RawLlavaConfig {
     /// transformers default: 151646.
     #[serde(default = "image_token")]
     image_token_index: i64,
+    /// transformers default: 151647.
+    #[serde(default = "video_token")]
+    video_token_index: i64,
     image_grid_pinpoints: Vec<[i64; 2]>,
     #[serde(default = "minus_one")]
     vision_feature_layer: i64,
@@ -81,12 +84,16 @@ struct RawLlavaConfig {
 fn image_token() -> i64 {
     151646
 }
+fn video_token() -> i64 {
+    151647
+}
 
 #[derive(Debug, Clone)]
 pub struct LlavaOnevisionConfig {
     pub text: Qwen2Config,
     pub vision: SiglipVisionConfig,
     pub image_token_index: i64,
+    pub video_token_index: i64,
     /// (height, width) resolutions a large image is tiled into.
     pub image_grid_pinpoints: Vec<[i64; 2]>,
     pub vision_feature_layer: i64,
@@ -146,6 +153,7 @@ impl LlavaOnevisionConfig {
             text: Qwen2Config::from_value(c.text_config, path)?,
             vision: c.vision_config,
             image_token_index: c.image_token_index,
+            video_token_index: c.video_token_index,
             image_grid_pinpoints: c.image_grid_pinpoints,
             vision_feature_layer: c.vision_feature_layer,
             max_num_patches,

@@ -1,12 +1,13 @@
 //! `LlavaOnevisionForConditionalGeneration`: SigLIP vision tower, two-layer projector, anyres feature
 //! packing with the image-newline embedding, and the Qwen2 decoder fed with text embeddings whose
-//! `<image>` positions hold the image features. Image preprocessing (resizing, tiling, normalising) is not
-//! here yet: callers pass `pixel_values` as transformers' processor makes them.
+//! `<image>` positions hold the image features. `preprocess` makes the pixel values as transformers' image
+//! processor does, `tokens` expands the `<image>` placeholders of a prompt as its processor does.
 
 pub mod anyres;
 pub mod config;
 pub mod preprocess;
 pub mod siglip;
+pub mod tokens;
 
 use std::path::Path;
 
@@ -26,6 +27,21 @@ pub struct ImageInput<'a> {
     pub pixel_values: &'a Tensor,
     /// The original (height, width).
     pub size: [i64; 2],
+    /// Tiled over the grid pinpoints (an image alone in its prompt); `false`: the base tile only (one of
+    /// several images in a prompt, which the processor does not tile).
+    pub tiled: bool,
+}
+
+impl<'a> ImageInput<'a> {
+    /// The only image of its prompt: base tile and grid tiles.
+    pub fn tiled(pixel_values: &'a Tensor, size: [i64; 2]) -> Self {
+        ImageInput { pixel_values, size, tiled: true }
+    }
+
+    /// One of several images of a prompt: the base tile alone.
+    pub fn base_only(pixel_values: &'a Tensor, size: [i64; 2]) -> Self {
+        ImageInput { pixel_values, size, tiled: false }
+    }
 }
 
 pub struct LlavaOnevision {
@@ -92,7 +108,7 @@ impl LlavaOnevision {
         let _guard = tch::no_grad_guard();
         let c = &self.config;
         let tiles = image.pixel_values.size().first().copied().unwrap_or(0);
-        let expected = self.num_tiles(image.size);
+        let expected = if image.tiled { self.num_tiles(image.size) } else { 1 };
         if tiles != expected {
             return Err(ModelError::Input(format!(
                 "image of size {:?} needs {expected} tiles, pixel_values have {tiles}",
@@ -130,29 +146,50 @@ impl LlavaOnevision {
         Ok(Tensor::f_cat(&[base, grid], 0)?)
     }
 
+    /// The features `[frames * p * p + 1, text_hidden]` of a video's frames `[frames, 3, size, size]`: each
+    /// frame's projected grid pooled bilinearly to `p = ceil(grid / 2)` per side, then one `image_newline`
+    /// (transformers' `get_video_features`). `tokens` is what a `<video>` token expands to.
+    pub fn video_features(&self, pixel_values: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let c = &self.config;
+        let frames = pixel_values.size().first().copied().unwrap_or(0);
+        if frames == 0 {
+            return Err(ModelError::Input("a video without frames".into()));
+        }
+        let hidden = self.vision_tower.hidden_states(pixel_values, c.vision_feature_layer)?;
+        let x = self.linear_1.forward(&hidden)?.f_gelu("none")?;
+        let feats = self.linear_2.forward(&x)?; // [frames, g * g, d]
+        let g = c.vision.image_size / c.vision.patch_size;
+        let d = c.text.hidden_size;
+        let p = (g + 1) / 2;
+        let pooled = feats
+            .f_view([frames, g, g, d])?
+            .f_permute([0, 3, 1, 2])?
+            .f_contiguous()?
+            .f_upsample_bilinear2d([p, p], false, None, None)?
+            .f_permute([0, 2, 3, 1])?
+            .f_reshape([frames * p * p, d])?;
+        let newline = self.image_newline.f_to_kind(pooled.kind())?.f_unsqueeze(0)?;
+        Ok(Tensor::f_cat(&[pooled, newline], 0)?)
+    }
+
     /// Input embeddings of `input_ids` `[batch, len]` with the `<image>` positions, in reading order,
     /// replaced by the features of `images` in order.
     pub fn embed_with_images(&self, input_ids: &Tensor, images: &[ImageInput<'_>]) -> Result<Tensor> {
+        self.embed_multimodal(input_ids, images, &[])
+    }
+
+    /// Input embeddings of `input_ids` `[batch, len]` with the `<image>` positions, in reading order, holding
+    /// the features of `images` and the `<video>` positions those of `videos` (`[frames, 3, size, size]`
+    /// each), in order.
+    pub fn embed_multimodal(&self, input_ids: &Tensor, images: &[ImageInput<'_>], videos: &[Tensor]) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
         let embeds = self.language_model.embed(input_ids)?;
-        let is_image = input_ids.f_to_device(embeds.device())?.f_eq(self.config.image_token_index)?;
-        let slots = is_image.f_sum(Kind::Int64)?.f_int64_value(&[])?;
-        if images.is_empty() {
-            if slots > 0 {
-                return Err(ModelError::Input(format!("{slots} image tokens but no image")));
-            }
-            return Ok(embeds);
-        }
-        let feats: Vec<Tensor> = images.iter().map(|i| self.image_features(i)).collect::<Result<_>>()?;
-        let feats = Tensor::f_cat(&feats, 0)?.f_to_kind(embeds.kind())?;
-        if feats.size()[0] != slots {
-            return Err(ModelError::Input(format!(
-                "image features and image tokens do not match: {} features, {slots} tokens",
-                feats.size()[0]
-            )));
-        }
-        let mask = is_image.f_unsqueeze(-1)?.f_expand_as(&embeds)?;
-        Ok(embeds.f_masked_scatter(&mask, &feats)?)
+        let ids = input_ids.f_to_device(embeds.device())?;
+        let image_feats = images.iter().map(|i| self.image_features(i)).collect::<Result<Vec<_>>>()?;
+        let embeds = scatter(embeds, &ids, self.config.image_token_index, &image_feats, "image")?;
+        let video_feats = videos.iter().map(|v| self.video_features(v)).collect::<Result<Vec<_>>>()?;
+        scatter(embeds, &ids, self.config.video_token_index, &video_feats, "video")
     }
 
     /// Logits `[batch, len, vocab]` (float32) of a batch with images, positions from the mask.
@@ -163,4 +200,26 @@ impl LlavaOnevision {
         let _guard = tch::no_grad_guard();
         self.language_model.lm_head(&hidden)
     }
+}
+
+/// `embeds` with the positions of `token` holding `features` (concatenated in order); the counts must
+/// agree, as transformers requires.
+fn scatter(embeds: Tensor, ids: &Tensor, token: i64, features: &[Tensor], what: &str) -> Result<Tensor> {
+    let is_token = ids.f_eq(token)?;
+    let slots = is_token.f_sum(Kind::Int64)?.f_int64_value(&[])?;
+    if features.is_empty() {
+        if slots > 0 {
+            return Err(ModelError::Input(format!("{slots} {what} tokens but no {what}")));
+        }
+        return Ok(embeds);
+    }
+    let feats = Tensor::f_cat(features, 0)?.f_to_kind(embeds.kind())?;
+    if feats.size()[0] != slots {
+        return Err(ModelError::Input(format!(
+            "{what} features and {what} tokens do not match: {} features, {slots} tokens",
+            feats.size()[0]
+        )));
+    }
+    let mask = is_token.f_unsqueeze(-1)?.f_expand_as(&embeds)?;
+    Ok(embeds.f_masked_scatter(&mask, &feats)?)
 }

@@ -40,7 +40,7 @@ fn parity_llava_onevision_image_features_and_logits() -> Result<()> {
         for (i, size) in sizes.iter().enumerate() {
             let pv = t.get(&format!("{name}.{i}.pixel_values")).context("pixel values")?;
             assert_eq!(model.num_tiles(*size), pv.size()[0], "{name} {size:?}: tile count as transformers'");
-            let got = model.image_features(&ImageInput { pixel_values: pv, size: *size })?;
+            let got = model.image_features(&ImageInput::tiled(pv, *size))?;
             let want = t.get(&format!("{name}.{i}.features")).context("features")?;
             assert_eq!(Some(got.size()[0]), counts[i].as_i64(), "{name} {size:?}: image token count");
             let d = max_abs(&got, want)?;
@@ -49,12 +49,12 @@ fn parity_llava_onevision_image_features_and_logits() -> Result<()> {
         let ids = t.get(&format!("{name}.input_ids")).context("ids")?;
         let mask = ids.ones_like();
         let pv = t.get(&format!("{name}.0.pixel_values")).context("pixel values")?;
-        let logits = model.forward(ids, &mask, &[ImageInput { pixel_values: pv, size: sizes[0] }])?;
+        let logits = model.forward(ids, &mask, &[ImageInput::tiled(pv, sizes[0])])?;
         let want = t.get(&format!("{name}.logits")).context("logits")?;
         let d = max_abs_diff_masked(&logits, want, &mask)?;
         assert!(d < 1e-4, "{name}: max |logit diff| {d:e}");
         // an image whose features do not fill the image tokens is an error, as in transformers
-        let wrong = ImageInput { pixel_values: &t[&format!("{name}.2.pixel_values")], size: sizes[2] };
+        let wrong = ImageInput::tiled(&t[&format!("{name}.2.pixel_values")], sizes[2]);
         match model.forward(ids, &mask, &[wrong]) {
             Err(ModelError::Input(m)) => assert!(m.contains("do not match"), "{m}"),
             other => anyhow::bail!("expected a mismatch error, got {:?}", other.map(|t| t.size())),

@@ -5,5 +5,6 @@ mod checkpoints;
 mod cli;
 mod generation;
 mod llava;
+mod llava_generation;
 mod parity_qwen2;
 mod support;

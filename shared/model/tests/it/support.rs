@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/qwen2_fixture.py");
 pub const LLAVA_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llava_fixture.py");
+pub const LLAVA_GENERATE_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llava_generate_fixture.py");
 
 pub fn python() -> PathBuf {
     match std::env::var_os("CRITICLOOP_PYTHON") {
@@ -35,7 +36,7 @@ fn cache_root() -> PathBuf {
 /// The fixture folder (built on first use, shared by every test of the process and later runs).
 pub fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| match build_fixtures(SCRIPT, "qwen2") {
+    DIR.get_or_init(|| match build_fixtures(SCRIPT, &[], "qwen2") {
         Ok(p) => p,
         Err(e) => panic!("building the model fixtures failed: {e:#}"),
     })
@@ -44,17 +45,33 @@ pub fn fixtures() -> &'static Path {
 /// The LLaVA-OneVision fixture folder (`fixtures/llava_fixture.py`).
 pub fn llava_fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| match build_fixtures(LLAVA_SCRIPT, "llava") {
+    DIR.get_or_init(|| match build_fixtures(LLAVA_SCRIPT, &[], "llava") {
         Ok(p) => p,
         Err(e) => panic!("building the LLaVA fixtures failed: {e:#}"),
     })
 }
 
-fn build_fixtures(script_path: &str, tag: &str) -> Result<PathBuf> {
+/// The complete LLaVA-OneVision checkpoint (tokenizer, processor) and transformers' processor outputs
+/// and greedy generations for it (`fixtures/llava_generate_fixture.py`, which imports the tokenizer of
+/// `qwen2_fixture.py`).
+pub fn llava_generate_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| match build_fixtures(LLAVA_GENERATE_SCRIPT, &[SCRIPT], "llava-generate") {
+        Ok(p) => p,
+        Err(e) => panic!("building the LLaVA generation fixtures failed: {e:#}"),
+    })
+}
+
+/// Runs `script_path make DIR` once per content of the script, the scripts it imports (`imports`) and
+/// the Python interpreter; later calls find the cached folder.
+fn build_fixtures(script_path: &str, imports: &[&str], tag: &str) -> Result<PathBuf> {
     let script = std::fs::read(script_path).with_context(|| format!("reading {script_path}"))?;
     let py = python();
     let mut h = Sha256::new();
     h.update(&script);
+    for import in imports {
+        h.update(std::fs::read(import).with_context(|| format!("reading {import}"))?);
+    }
     h.update(py.to_string_lossy().as_bytes());
     let key = hex::encode(&h.finalize()[..8]);
     let dir = cache_root().join(format!("{tag}-{key}"));
