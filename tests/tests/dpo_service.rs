@@ -84,10 +84,8 @@ async fn dpo_service_trains_a_round_on_tch_and_stores_a_loadable_better_checkpoi
         assert!(metrics.get(key).is_some(), "metric `{key}` missing: {metrics:#}");
     }
     assert_eq!(metrics["backend"], "tch");
-    let long_id: uuid::Uuid = sqlx::query_scalar("select id from prompts where question = $1")
-        .bind(&long)
-        .fetch_one(&pool)
-        .await?;
+    let long_id: uuid::Uuid =
+        sqlx::query_scalar("select id from prompts where question = $1").bind(&long).fetch_one(&pool).await?;
     pool.close().await;
     let bad = metrics["bad_pairs"].as_array().expect("bad_pairs");
     assert_eq!(bad.len(), 1, "{bad:#?}");

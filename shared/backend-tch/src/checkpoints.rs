@@ -53,8 +53,12 @@ impl Checkpoints {
         match self.io.block_on(self.store.download_dir(Kind::Checkpoint, digest, &dir)) {
             Ok(manifest) => {
                 let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
-                tracing::info!(files = manifest.files.len(), bytes, seconds = started.elapsed().as_secs_f64(),
-                    "checkpoint downloaded");
+                tracing::info!(
+                    files = manifest.files.len(),
+                    bytes,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "checkpoint downloaded"
+                );
                 Ok(dir)
             }
             // Another training on this host downloaded it first (downloads appear whole, by rename).

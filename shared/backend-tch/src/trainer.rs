@@ -247,7 +247,8 @@ struct RunDir(PathBuf);
 impl RunDir {
     fn create(runs: &Path) -> Result<Self, BackendError> {
         static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = runs.join(format!("{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
         std::fs::create_dir_all(&dir)
             .map_err(|e| BackendError::Transient(format!("creating the run folder {}: {e}", dir.display())))?;

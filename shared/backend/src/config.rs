@@ -40,9 +40,11 @@ pub fn build(config: &BackendConfig) -> Result<Backends, String> {
                 evaluator: fake,
             })
         }
-        BackendConfig::Tch(_) => Err("backend kind `tch` is not built into this service yet (only criticloop-training \
+        BackendConfig::Tch(_) => {
+            Err("backend kind `tch` is not built into this service yet (only criticloop-training \
              runs it so far); set CRITICLOOP_BACKEND__KIND=fake for the fake backend"
-            .into()),
+                .into())
+        }
         BackendConfig::Openai => {
             Err("backend kind `openai` is not built yet; set CRITICLOOP_BACKEND__KIND=fake for the fake backend".into())
         }

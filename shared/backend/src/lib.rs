@@ -17,6 +17,6 @@ mod traits;
 pub use config::{BackendConfig, Backends, build};
 pub use tch_config::TchConfig;
 pub use traits::{
-    BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainPair,
-    TrainRequest, TrainedCheckpoint, Trainer,
+    BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainPair, TrainRequest,
+    TrainedCheckpoint, Trainer,
 };

@@ -38,7 +38,9 @@ impl Settings {
     /// The backend section, for services that build backends beyond the `backend` crate's (`tch`).
     pub fn backend_config(&self) -> anyhow::Result<&backend::BackendConfig> {
         self.backend.as_ref().ok_or_else(|| {
-            anyhow::anyhow!("CRITICLOOP_BACKEND__KIND is not set: choose a model backend (`fake`, or `tch` where built)")
+            anyhow::anyhow!(
+                "CRITICLOOP_BACKEND__KIND is not set: choose a model backend (`fake`, or `tch` where built)"
+            )
         })
     }
 }
