@@ -52,3 +52,22 @@ impl Default for TchConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::BackendConfig;
+
+    #[test]
+    fn tch_config_reads_its_keys_and_names_an_unknown_one() {
+        let cfg: BackendConfig =
+            serde_json::from_value(serde_json::json!({"kind": "tch", "device": "cpu", "batch_size": 2}))
+                .expect("valid tch section");
+        let BackendConfig::Tch(c) = cfg else { panic!("not tch: {cfg:?}") };
+        assert_eq!((c.device.as_str(), c.batch_size, c.gradient_accumulation_steps), ("cpu", 2, 8));
+        let err = serde_json::from_value::<BackendConfig>(serde_json::json!({"kind": "tch", "batch": 2}))
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("batch"), "{err}");
+        let err = crate::build(&BackendConfig::Tch(super::TchConfig::default())).err().expect("not built here");
+        assert!(err.contains("only criticloop-training"), "{err}");
+    }
+}
