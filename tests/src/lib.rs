@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod chaos;
 pub mod cli;
 pub mod counts;
+pub mod fixtures;
 pub mod otlp;
 
 pub use devcluster::{Cluster, ClusterOptions, Proxy, Service};

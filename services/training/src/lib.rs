@@ -1,14 +1,16 @@
 //! The training worker: trains the round's policy on its pairs and records the new checkpoint with
 //! its parent. Training outlives RabbitMQ's consumer timeout, so the task runs under a lease
-//! (`worker::LeasedHandler`): one training at a time per worker.
+//! (`worker::LeasedHandler`): one training at a time per worker. The backend is built by
+//! `backend_tch::build`: the `tch` DPO trainer, or any kind of the `backend` crate (the fake).
 
-use backend::{BackendError, Backends, TrainRequest};
+use backend::{BackendError, Backends, TrainPair, TrainRequest};
 use protocol::{EventKind, Task, TrainTask, WorkQueue};
 use std::sync::Arc;
 use worker::{LeaseGuard, LeasedHandler, LongTask, Runtime, transient};
 
 pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
-    let backends = settings.backends()?;
+    let backends = backend_tch::build(settings.backend_config()?, &settings.artifact_store())
+        .map_err(|e| anyhow::anyhow!("backend: {e}"))?;
     tracing::info!(backend = backends.name, "training worker starting");
     let rt = Runtime::start("training", settings).await?;
     let handler = Arc::new(LeasedHandler::new(rt.clone(), Training { backends }, 1));
@@ -49,11 +51,24 @@ impl LongTask for Training {
             drop(conn);
             let request = TrainRequest {
                 base_uri: ctx.base_uri.clone(),
-                pairs: pairs.into_iter().map(|p| (p.question, p.chosen, p.rejected)).collect(),
+                pairs: pairs
+                    .into_iter()
+                    .map(|p| TrainPair {
+                        id: p.prompt_id.to_string(),
+                        prompt: p.question,
+                        image: p.image,
+                        chosen: p.chosen,
+                        rejected: p.rejected,
+                    })
+                    .collect(),
                 beta: ctx.config.training.beta,
                 learning_rate: ctx.config.training.learning_rate,
+                epochs: ctx.config.training.epochs,
+                seed: ctx.config.seed,
             };
-            let trained = worker::blocking(move || trainer.train(&request)).await.map_err(transient)??;
+            let span = tracing::Span::current();
+            let trained =
+                worker::blocking(move || span.in_scope(|| trainer.train(&request))).await.map_err(transient)??;
             commit(&rt, &t, &lease, &trained).await.map_err(transient)
         }
     }

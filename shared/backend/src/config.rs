@@ -1,5 +1,5 @@
 use crate::fake::{FakeBackend, FakeConfig};
-use crate::{Critic, Evaluator, Policy, Trainer};
+use crate::{Critic, Evaluator, Policy, TchConfig, Trainer};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -9,8 +9,9 @@ use std::sync::Arc;
 pub enum BackendConfig {
     /// Deterministic outputs for saga tests and overhead measurements. Not a model.
     Fake(FakeConfig),
-    /// In-process LLaVA-OneVision / Qwen2 through libtorch (not built yet).
-    Tch,
+    /// In-process Qwen2 through libtorch: built by `backend_tch::build` (`shared/backend-tch`), which
+    /// the services that run it link; so far the training service (the DPO trainer).
+    Tch(TchConfig),
     /// A serving engine over the OpenAI API (not built yet).
     Openai,
 }
@@ -25,6 +26,8 @@ pub struct Backends {
     pub evaluator: Arc<dyn Evaluator>,
 }
 
+/// Builds the backends this crate holds (the fake); `tch` is built by `backend_tch::build`, which
+/// delegates the other kinds here.
 pub fn build(config: &BackendConfig) -> Result<Backends, String> {
     match config {
         BackendConfig::Fake(c) => {
@@ -37,8 +40,10 @@ pub fn build(config: &BackendConfig) -> Result<Backends, String> {
                 evaluator: fake,
             })
         }
-        BackendConfig::Tch => {
-            Err("backend kind `tch` is not built yet; set CRITICLOOP_BACKEND__KIND=fake for the fake backend".into())
+        BackendConfig::Tch(_) => {
+            Err("backend kind `tch` is not built into this service yet (only criticloop-training \
+             runs it so far); set CRITICLOOP_BACKEND__KIND=fake for the fake backend"
+                .into())
         }
         BackendConfig::Openai => {
             Err("backend kind `openai` is not built yet; set CRITICLOOP_BACKEND__KIND=fake for the fake backend".into())

@@ -2,16 +2,21 @@
 //! (a model owns its thread); workers call them from a blocking task. Each call takes a batch and
 //! answers per item, so one bad item does not fail its neighbours.
 //!
-//! Built so far: the FAKE backend (deterministic outputs from hashes, configurable latency and
+//! Built here: the FAKE backend (deterministic outputs from hashes, configurable latency and
 //! failure injection) for saga tests and for measuring the system's own overhead. It is never a
 //! default: a worker without `CRITICLOOP_BACKEND__KIND` refuses to start.
+//!
+//! The `tch` backend (in-process libtorch models) lives in `shared/backend-tch`, so that only the
+//! services that run it link libtorch; its configuration ([`TchConfig`]) is here, with the others.
 
 mod config;
 pub mod fake;
+mod tch_config;
 mod traits;
 
 pub use config::{BackendConfig, Backends, build};
+pub use tch_config::TchConfig;
 pub use traits::{
-    BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainRequest,
+    BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainPair, TrainRequest,
     TrainedCheckpoint, Trainer,
 };

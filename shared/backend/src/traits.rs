@@ -44,13 +44,29 @@ pub trait Critic: Send + Sync {
     fn judge(&self, batch: &[JudgeRequest]) -> Vec<Result<String, BackendError>>;
 }
 
+/// One preference pair of a round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainPair {
+    /// Names the pair in reports (the prompt's id).
+    pub id: String,
+    pub prompt: String,
+    /// The prompt's image reference (`sha256:…` artifact or a path), if it has one.
+    pub image: Option<String>,
+    pub chosen: String,
+    pub rejected: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct TrainRequest {
+    /// The starting checkpoint (`sha256:…` directory artifact, or a local folder); also the DPO reference.
     pub base_uri: String,
-    /// (prompt, chosen, rejected)
-    pub pairs: Vec<(String, String, String)>,
+    pub pairs: Vec<TrainPair>,
     pub beta: f64,
     pub learning_rate: f64,
+    /// Passes over the pairs.
+    pub epochs: u32,
+    /// Seed of the data order.
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone)]

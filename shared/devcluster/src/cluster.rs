@@ -32,6 +32,8 @@ pub struct ClusterOptions {
     pub delivery_limit: u32,
     /// Extra environment for every service (backend settings, lease timings, OTLP).
     pub env: Vec<(String, String)>,
+    /// Environment for one service, over `env` (e.g. the tch backend for training only).
+    pub service_env: Vec<(Service, String, String)>,
     pub log_dir: PathBuf,
     pub bin_dir: PathBuf,
     /// Services not to start (a test may run its own).
@@ -56,6 +58,7 @@ impl ClusterOptions {
             broker_port: None,
             delivery_limit: 10,
             env: vec![("CRITICLOOP_BACKEND__KIND".into(), "fake".into())],
+            service_env: Vec::new(),
             log_dir: std::env::temp_dir().join("criticloop-logs"),
             bin_dir: bin_dir(),
             skip: Vec::new(),
@@ -68,6 +71,13 @@ impl ClusterOptions {
     pub fn env(mut self, key: &str, value: impl ToString) -> Self {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets `key` for `service` only, over what [`ClusterOptions::env`] sets for every service.
+    pub fn service_env(mut self, service: Service, key: &str, value: impl ToString) -> Self {
+        self.service_env.retain(|(s, k, _)| !(*s == service && k == key));
+        self.service_env.push((service, key.to_string(), value.to_string()));
         self
     }
 }
@@ -174,6 +184,12 @@ impl Cluster {
         env.extend(self.options.env.iter().cloned());
         if !service.uses_backend() {
             env.retain(|(k, _)| !k.starts_with("CRITICLOOP_BACKEND__"));
+        }
+        for (s, key, value) in &self.options.service_env {
+            if *s == service {
+                env.retain(|(k, _)| k != key);
+                env.push((key.clone(), value.clone()));
+            }
         }
         env
     }

@@ -32,11 +32,15 @@ impl Settings {
 
     /// The configured model backend; workers refuse to start without one (the fake is never a default).
     pub fn backends(&self) -> anyhow::Result<backend::Backends> {
-        let cfg = self.backend.as_ref().ok_or_else(|| {
+        backend::build(self.backend_config()?).map_err(anyhow::Error::msg)
+    }
+
+    /// The backend section, for services that build backends beyond the `backend` crate's (`tch`).
+    pub fn backend_config(&self) -> anyhow::Result<&backend::BackendConfig> {
+        self.backend.as_ref().ok_or_else(|| {
             anyhow::anyhow!(
-                "CRITICLOOP_BACKEND__KIND is not set: choose a model backend (fake is the only one built so far)"
+                "CRITICLOOP_BACKEND__KIND is not set: choose a model backend (`fake`, or `tch` where built)"
             )
-        })?;
-        backend::build(cfg).map_err(anyhow::Error::msg)
+        })
     }
 }
