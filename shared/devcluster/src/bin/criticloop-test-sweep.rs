@@ -1,7 +1,5 @@
 //! `criticloop-test-sweep`: removes databases and broker objects that failed test runs left behind.
 
-use criticloop_devcluster as devcluster;
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let options = criticloop_devcluster::ClusterOptions::new("sweep");
