@@ -17,6 +17,10 @@ pub struct GenerateConfig {
     /// K samples of each prompt, sharing the prompt's prefill.
     pub samples_per_prompt: usize,
     pub seed: u64,
+    /// One seed per prompt, instead of `seed`: sample s of prompt p draws from the stream (`prompt_seeds[p]`,
+    /// s), so a prompt's samples do not depend on the batch it is generated in (with `None`, rows are
+    /// numbered across the batch from `seed`; for one prompt both are the same).
+    pub prompt_seeds: Option<Vec<u64>>,
 }
 
 impl Default for GenerateConfig {
@@ -27,6 +31,7 @@ impl Default for GenerateConfig {
             stop_token_ids: Vec::new(),
             samples_per_prompt: 1,
             seed: 0,
+            prompt_seeds: None,
         }
     }
 }
@@ -63,6 +68,15 @@ pub fn generate_with(
         return Err(ModelError::Option("samples_per_prompt must be >= 1".into()));
     }
     cfg.sampling.validate()?;
+    if let Some(seeds) = &cfg.prompt_seeds
+        && seeds.len() != prompts.len()
+    {
+        return Err(ModelError::Option(format!(
+            "prompt_seeds has {} seeds for {} prompts",
+            seeds.len(),
+            prompts.len()
+        )));
+    }
     if let Some(i) = prompts.iter().position(|p| p.is_empty()) {
         return Err(ModelError::Input(format!("prompt {i} is empty")));
     }
@@ -116,7 +130,10 @@ fn decode(
         last_pos = last_pos.f_repeat_interleave_self_int(k, Some(0), None)?;
     }
     let rows = tokens.len();
-    let mut sampler = Sampler::new(cfg.sampling.clone(), cfg.seed, rows)?;
+    let mut sampler = match &cfg.prompt_seeds {
+        Some(seeds) => Sampler::per_prompt(cfg.sampling.clone(), seeds, cfg.samples_per_prompt)?,
+        None => Sampler::new(cfg.sampling.clone(), cfg.seed, rows)?,
+    };
     let ones = Tensor::f_ones([rows as i64, 1], (Kind::Int64, device))?;
     for step in 0..cfg.max_new_tokens {
         let next = sampler.next(&logits)?;

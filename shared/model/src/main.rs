@@ -127,6 +127,7 @@ impl SamplingArgs {
             stop_token_ids,
             samples_per_prompt: self.samples,
             seed: self.seed,
+            prompt_seeds: None,
         }
     }
 }

@@ -55,9 +55,16 @@ impl Sampler {
     /// A sampler for `rows` rows; row r draws from a stream seeded by (`seed`, r).
     pub fn new(sampling: Sampling, seed: u64, rows: usize) -> Result<Self> {
         sampling.validate()?;
-        let rngs = (0..rows as u64)
-            .map(|r| StdRng::seed_from_u64(seed ^ r.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-            .collect();
+        let rngs = (0..rows as u64).map(|r| stream(seed, r)).collect();
+        Ok(Sampler { sampling, rngs })
+    }
+
+    /// A sampler for `k` rows per prompt, prompt p seeded by `seeds[p]`: row s of prompt p draws from the
+    /// stream (`seeds[p]`, s), so a prompt's samples are those it gets alone with `new(sampling, seeds[p], k)`
+    /// whatever batch it is in.
+    pub fn per_prompt(sampling: Sampling, seeds: &[u64], k: usize) -> Result<Self> {
+        sampling.validate()?;
+        let rngs = seeds.iter().flat_map(|&seed| (0..k as u64).map(move |s| stream(seed, s))).collect();
         Ok(Sampler { sampling, rngs })
     }
 
@@ -106,6 +113,11 @@ impl Sampler {
             None => to_i64(&below),
         }
     }
+}
+
+/// The random stream of row `r` of a sampler seeded by `seed`.
+fn stream(seed: u64, r: u64) -> StdRng {
+    StdRng::seed_from_u64(seed ^ r.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 #[cfg(test)]

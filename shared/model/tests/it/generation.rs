@@ -93,6 +93,25 @@ fn shared_prefill_equals_separate_prefills() -> Result<()> {
 }
 
 #[test]
+fn prompt_seeds_make_a_prompts_samples_independent_of_its_batch() -> Result<()> {
+    let model = tiny()?;
+    let prompts = prompts()?;
+    let sampling = Sampling::Random { temperature: 1.0, top_k: None, top_p: Some(0.9) };
+    let base = GenerateConfig { max_new_tokens: 8, sampling, samples_per_prompt: 3, ..Default::default() };
+    let seeds: Vec<u64> = (0..prompts.len() as u64).map(|p| 40 + p).collect();
+    let batched =
+        generate(&model, &refs(&prompts), &GenerateConfig { prompt_seeds: Some(seeds.clone()), ..base.clone() })?;
+    for (p, prompt) in prompts.iter().enumerate() {
+        // alone, with the prompt's seed as the run's seed
+        let alone = generate(&model, &[prompt.as_slice()], &GenerateConfig { seed: seeds[p], ..base.clone() })?;
+        assert_eq!(batched[p], alone[0], "prompt {p}");
+    }
+    let wrong = GenerateConfig { prompt_seeds: Some(vec![1]), ..base };
+    assert!(generate(&model, &refs(&prompts), &wrong).is_err(), "one seed for several prompts");
+    Ok(())
+}
+
+#[test]
 fn generation_rejects_bad_requests() -> Result<()> {
     let model = tiny()?;
     let empty: &[u32] = &[];
