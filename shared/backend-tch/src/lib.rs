@@ -6,22 +6,33 @@
 //! the traits, the configuration of every kind and the fake free of model code. Services call
 //! [`build`], which builds `tch` here and hands every other kind to `backend::build`.
 //!
-//! Built so far: the [`TchTrainer`] (DPO). The policy, critic and evaluator of this backend are not built
-//! yet; their calls fail permanently with a message saying so.
+//! Built: the [`TchPolicy`] (K samples per prompt sharing a prefill, Qwen2 or LLaVA-OneVision), the
+//! [`TchCritic`] (greedy critic text, with the item's image) and the [`TchTrainer`] (DPO). The evaluator
+//! is not built yet; its calls fail permanently with a message saying so.
 //!
 //! Contracts:
 //! - calls are synchronous and run on a blocking thread of the worker's runtime (artifact transfers are
-//!   driven on that runtime, see [`io::Io`]); one thread owns a model for the length of a call;
+//!   driven on that runtime, see [`io::Io`]); the policy's and critic's models live on one model thread
+//!   ([`host`]), in a least-recently-used cache of `cached_models` checkpoints keyed by their folder; the
+//!   trainer owns its model for the length of a call;
 //! - a base checkpoint is `sha256:<hex>` (a directory artifact) or a local folder; fetched artifacts are
 //!   cached by digest under `work_dir/checkpoints`, and a trained checkpoint is stored in the Hugging Face
 //!   layout as a `sha256:` directory artifact;
+//! - generation and judging answer per item: a bad request (settings, a missing or corrupt image, a prompt
+//!   over the context) fails alone and permanently; a checkpoint that cannot load fails its items;
 //! - bad pairs (an image for the text-only trainer, an empty response, longer than the context, ...) are
 //!   reported per pair in the metrics and the rest train; a round with no usable pair fails permanently,
 //!   with every pair's reason.
 
+mod batches;
 mod checkpoints;
+mod critic;
+pub mod host;
+pub mod images;
 pub mod io;
+mod loaded;
 pub mod pairs;
+mod policy;
 mod trainer;
 mod unsupported;
 
@@ -30,6 +41,9 @@ use std::sync::Arc;
 use backend::{BackendConfig, Backends, TchConfig};
 
 pub use checkpoints::Checkpoints;
+pub use critic::{TchCritic, critic_text};
+pub use loaded::ModelCache;
+pub use policy::{TchPolicy, generate_config};
 pub use trainer::{TchTrainer, trl_metrics};
 
 /// Builds the configured backend: `tch` here, every other kind by `backend::build`. Call it inside the
@@ -44,14 +58,31 @@ pub fn build(config: &BackendConfig, store: &artifacts::StoreConfig) -> Result<B
 fn build_tch(config: &TchConfig, store: &artifacts::StoreConfig) -> Result<Backends, String> {
     let store = artifacts::ArtifactStore::open(store).map_err(|e| format!("the artifact store: {e}"))?;
     let io = io::Io::current_or_new().map_err(|e| format!("starting a runtime for artifact I/O: {e}"))?;
-    let checkpoints = Checkpoints::new(store, io, &config.work_dir);
-    let trainer = Arc::new(TchTrainer::new(config, checkpoints)?);
-    let unsupported = Arc::new(unsupported::Unsupported);
-    Ok(Backends {
-        name: "tch",
-        policy: unsupported.clone(),
-        critic: unsupported.clone(),
-        trainer,
-        evaluator: unsupported,
-    })
+    for (key, value) in [
+        ("CACHED_MODELS", config.cached_models),
+        ("GENERATE_BATCH_SIZE", config.generate_batch_size),
+        ("JUDGE_BATCH_SIZE", config.judge_batch_size),
+    ] {
+        if value == 0 {
+            return Err(format!("CRITICLOOP_BACKEND__{key}: must be at least 1"));
+        }
+    }
+    let trainer = Arc::new(TchTrainer::new(config, Checkpoints::new(store.clone(), io.clone(), &config.work_dir))?);
+    let checkpoints = Arc::new(Checkpoints::new(store.clone(), io.clone(), &config.work_dir));
+    let images = images::Images::new(store, io);
+    let host = Arc::new(host::ModelHost::start(ModelCache::new(trainer::load_options(config)?, config.cached_models))?);
+    let policy = Arc::new(TchPolicy {
+        host: host.clone(),
+        checkpoints: checkpoints.clone(),
+        images: images.clone(),
+        batch_size: config.generate_batch_size,
+    });
+    let critic = Arc::new(TchCritic {
+        host,
+        checkpoints,
+        images,
+        batch_size: config.judge_batch_size,
+        max_new_tokens: config.critic_max_new_tokens,
+    });
+    Ok(Backends { name: "tch", policy, critic, trainer, evaluator: Arc::new(unsupported::Unsupported) })
 }

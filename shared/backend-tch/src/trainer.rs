@@ -208,7 +208,7 @@ pub fn trl_metrics(m: &PairMetrics) -> Map<String, Value> {
     .collect()
 }
 
-fn load_options(config: &TchConfig) -> Result<LoadOptions, String> {
+pub(crate) fn load_options(config: &TchConfig) -> Result<LoadOptions, String> {
     let dtype = config.dtype.parse::<Dtype>().map_err(|e| format!("CRITICLOOP_BACKEND__DTYPE: {e}"))?;
     let device = parse_device(&config.device).map_err(|e| format!("CRITICLOOP_BACKEND__DEVICE: {e}"))?;
     Ok(LoadOptions { dtype, device })
@@ -224,7 +224,7 @@ fn backend_key(option: &str) -> &str {
 }
 
 /// A bad checkpoint stays bad; a failed read may not.
-fn model_error(what: &str, e: ModelError) -> BackendError {
+pub(crate) fn model_error(what: &str, e: ModelError) -> BackendError {
     match e {
         ModelError::Io { .. } | ModelError::Torch(_) => BackendError::Transient(format!("{what}: {e}")),
         other => BackendError::Permanent(format!("{what}: {other}")),

@@ -10,7 +10,7 @@ pub enum BackendConfig {
     /// Deterministic outputs for saga tests and overhead measurements. Not a model.
     Fake(FakeConfig),
     /// In-process Qwen2 through libtorch: built by `backend_tch::build` (`shared/backend-tch`), which
-    /// the services that run it link; so far the training service (the DPO trainer).
+    /// the services that run it link: generation (policy), judging (critic) and training (DPO).
     Tch(TchConfig),
     /// A serving engine over the OpenAI API (not built yet).
     Openai,
@@ -41,8 +41,8 @@ pub fn build(config: &BackendConfig) -> Result<Backends, String> {
             })
         }
         BackendConfig::Tch(_) => {
-            Err("backend kind `tch` is not built into this service yet (only criticloop-training \
-             runs it so far); set CRITICLOOP_BACKEND__KIND=fake for the fake backend"
+            Err("backend kind `tch` is built by backend_tch::build, which this service does not link \
+             (generation, judging and training do); set CRITICLOOP_BACKEND__KIND=fake for the fake backend"
                 .into())
         }
         BackendConfig::Openai => {

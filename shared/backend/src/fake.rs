@@ -175,6 +175,7 @@ mod tests {
         let b = FakeBackend::new(FakeConfig::default());
         let req = GenerateRequest {
             question: "q".into(),
+            image: None,
             checkpoint_uri: "c".into(),
             samples: 5,
             seed: 1,

@@ -33,6 +33,15 @@ pub struct TchConfig {
     pub max_grad_norm: f64,
     /// Compute each pair's prompt once (one packed row per pair): same loss, less compute.
     pub shared_prompt: bool,
+    /// Policy and critic checkpoints kept loaded (least recently used evicted first); a checkpoint is
+    /// loaded once however it is named (`sha256:` or its folder).
+    pub cached_models: usize,
+    /// Prompts per forward pass of the policy (each with its K samples).
+    pub generate_batch_size: usize,
+    /// Judge requests per forward pass of the critic.
+    pub judge_batch_size: usize,
+    /// Longest critic output in tokens (the critic decodes greedily).
+    pub critic_max_new_tokens: usize,
 }
 
 impl Default for TchConfig {
@@ -49,6 +58,10 @@ impl Default for TchConfig {
             weight_decay: 0.0,
             max_grad_norm: 1.0,
             shared_prompt: false,
+            cached_models: 2,
+            generate_batch_size: 8,
+            judge_batch_size: 8,
+            critic_max_new_tokens: 512,
         }
     }
 }
@@ -68,6 +81,6 @@ mod tests {
             .expect_err("unknown key");
         assert!(err.to_string().contains("batch"), "{err}");
         let err = crate::build(&BackendConfig::Tch(super::TchConfig::default())).err().expect("not built here");
-        assert!(err.contains("only criticloop-training"), "{err}");
+        assert!(err.contains("backend_tch::build"), "{err}");
     }
 }

@@ -12,6 +12,8 @@ pub enum BackendError {
 #[derive(Debug, Clone)]
 pub struct GenerateRequest {
     pub question: String,
+    /// The prompt's image reference (`sha256:…` artifact, bare digest or a path), if it has one.
+    pub image: Option<String>,
     pub checkpoint_uri: String,
     pub samples: u32,
     pub seed: u64,
@@ -29,7 +31,7 @@ pub struct JudgeRequest {
     /// The rendered critic prompt.
     pub prompt: String,
     pub question: String,
-    /// The image reference (`sha256:…` artifact or a path), if the item has one.
+    /// The image reference (`sha256:…` artifact, bare digest or a path), if the item has one.
     pub image: Option<String>,
     pub first: String,
     /// The second response of a pairwise request; `None` asks for a pointwise judgment of `first`.
