@@ -1,5 +1,6 @@
-//! The generation worker: samples K responses per prompt from the round's policy and reports each
-//! prompt's samples to the orchestrator.
+//! The generation worker: samples K responses per prompt (with its image, if it has one) from the
+//! round's policy and reports each prompt's samples to the orchestrator. The backend is built by
+//! `backend_tch::build`: the `tch` policy, or any kind of the `backend` crate (the fake).
 
 use backend::{BackendError, Backends, GenerateRequest};
 use protocol::{EventKind, GenerateTask, Task, WorkQueue};
@@ -9,7 +10,8 @@ use uuid::Uuid;
 use worker::{Disposition, Handler, Incoming, Runtime};
 
 pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
-    let backends = settings.backends()?;
+    let backends = backend_tch::build(settings.backend_config()?, &settings.artifact_store())
+        .map_err(|e| anyhow::anyhow!("backend: {e}"))?;
     tracing::info!(backend = backends.name, "generation worker starting");
     let rt = Runtime::start("generation", settings).await?;
     let handler = Arc::new(GenerationHandler { rt: rt.clone(), backends });
@@ -29,14 +31,19 @@ impl Handler for GenerationHandler {
         let rounds: Vec<Uuid> = tasks.iter().map(|t| t.1.round_id).collect::<HashSet<_>>().into_iter().collect();
         let contexts = store::rounds::contexts(&mut conn, &rounds).await?;
         let prompt_ids: Vec<Uuid> = tasks.iter().map(|t| t.1.prompt_id).collect();
-        let questions: std::collections::HashMap<Uuid, String> =
-            store::datasets::questions(&mut conn, &prompt_ids).await?.into_iter().collect();
+        let questions: std::collections::HashMap<Uuid, (String, Option<String>)> =
+            store::datasets::questions_and_images(&mut conn, &prompt_ids)
+                .await?
+                .into_iter()
+                .map(|(id, question, image)| (id, (question, image)))
+                .collect();
         drop(conn);
 
         let mut requests = Vec::new();
         let mut work = Vec::new();
         for (n, task, span) in tasks {
-            let (Some(ctx), Some(question)) = (contexts.get(&task.round_id), questions.get(&task.prompt_id)) else {
+            let (Some(ctx), Some((question, image))) = (contexts.get(&task.round_id), questions.get(&task.prompt_id))
+            else {
                 out[n] = Some(Disposition::Reject {
                     task: Some(Task::Generate(task)),
                     error: "unknown round or prompt".into(),
@@ -49,6 +56,7 @@ impl Handler for GenerationHandler {
             }
             requests.push(GenerateRequest {
                 question: question.clone(),
+                image: image.clone(),
                 checkpoint_uri: ctx.base_uri.clone(),
                 samples: task.samples,
                 seed: task.seed,

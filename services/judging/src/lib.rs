@@ -1,7 +1,9 @@
 //! The judging worker: critiques ordered pairs of a prompt's samples with the critic, parses the
 //! verdicts, stores them with the raw output, and tells the orchestrator when a prompt's K(K-1)
-//! judgments are all in; it also judges the items of judge jobs (`backlog`). Every pair of every message in the prefetch window's batch goes to the
-//! backend in one call; pairs already judged (a redelivery) are skipped.
+//! judgments are all in; it also judges the items of judge jobs (`backlog`). Every pair of every message in
+//! the prefetch window's batch goes to the backend in one call (the tch critic runs them
+//! `judge_batch_size` per forward pass); pairs already judged (a redelivery) are skipped. The backend is
+//! built by `backend_tch::build`: the `tch` critic, or any kind of the `backend` crate (the fake).
 
 mod backlog;
 mod plan;
@@ -14,7 +16,8 @@ use uuid::Uuid;
 use worker::{Disposition, Handler, Incoming, Runtime};
 
 pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
-    let backends = settings.backends()?;
+    let backends = backend_tch::build(settings.backend_config()?, &settings.artifact_store())
+        .map_err(|e| anyhow::anyhow!("backend: {e}"))?;
     tracing::info!(backend = backends.name, "judging worker starting");
     let rt = Runtime::start("judging", settings).await?;
     let handler = Arc::new(JudgingHandler { rt: rt.clone(), backends: backends.clone() });

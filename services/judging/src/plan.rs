@@ -68,10 +68,13 @@ impl Plan {
                 };
                 match template.render(&critic::Fields::pairwise(question, first, second)) {
                     Ok(prompt) => {
+                        let image = inputs.images.get(&key).cloned();
+                        let prompt =
+                            if image.is_some() { critic::templates::with_image_token(&prompt) } else { prompt };
                         plan.requests.push(JudgeRequest {
-                            prompt: critic::templates::with_image_token(&prompt),
+                            prompt,
                             question: question.clone(),
-                            image: None, // campaign prompts' images reach the critic with the tch backend
+                            image,
                             first: first.clone(),
                             second: Some(second.clone()),
                             critic_uri: ctx.config.critic.checkpoint.clone(),

@@ -63,3 +63,11 @@ pub async fn prompt_count(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<i64
 pub async fn questions(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, String)>> {
     sqlx::query_as("select id, question from prompts where id = any($1)").bind(ids).fetch_all(conn).await
 }
+
+/// Each prompt's question and image reference (bare sha256 hex), if it has one.
+pub async fn questions_and_images(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, String, Option<String>)>> {
+    sqlx::query_as("select id, question, image_ref from prompts where id = any($1)").bind(ids).fetch_all(conn).await
+}

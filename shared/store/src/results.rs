@@ -40,6 +40,8 @@ pub async fn insert_samples(conn: &mut PgConnection, batch: &[NewSamples<'_>]) -
 /// Prompt question and sample texts for the judge tasks of a batch, keyed by (round, prompt, index).
 pub struct JudgeInputs {
     pub questions: HashMap<(Uuid, Uuid), String>,
+    /// The prompts' image references (bare sha256 hex), for those that have one.
+    pub images: HashMap<(Uuid, Uuid), String>,
     pub samples: HashMap<(Uuid, Uuid, i32), String>,
     /// Pairs already judged (a redelivered task skips them instead of calling the critic again).
     pub judged: std::collections::HashSet<(Uuid, Uuid, i32, i32)>,
@@ -57,8 +59,8 @@ pub async fn judge_inputs(conn: &mut PgConnection, keys: &[(Uuid, Uuid)]) -> sql
     .bind(&prompts)
     .fetch_all(&mut *conn)
     .await?;
-    let questions: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-        "select u.r, p.id, p.question from prompts p
+    let questions: Vec<(Uuid, Uuid, String, Option<String>)> = sqlx::query_as(
+        "select u.r, p.id, p.question, p.image_ref from prompts p
          join (select distinct * from unnest($1::uuid[], $2::uuid[])) as u(r, p) on p.id = u.p",
     )
     .bind(&rounds)
@@ -74,7 +76,8 @@ pub async fn judge_inputs(conn: &mut PgConnection, keys: &[(Uuid, Uuid)]) -> sql
     .fetch_all(conn)
     .await?;
     Ok(JudgeInputs {
-        questions: questions.into_iter().map(|(r, p, q)| ((r, p), q)).collect(),
+        images: questions.iter().filter_map(|(r, p, _, i)| Some(((*r, *p), i.clone()?))).collect(),
+        questions: questions.into_iter().map(|(r, p, q, _)| ((r, p), q)).collect(),
         samples: samples.into_iter().map(|(r, p, i, t)| ((r, p, i), t)).collect(),
         judged: judged.into_iter().collect(),
     })
