@@ -108,9 +108,17 @@ async fn tch_campaign_samples_and_judges_with_real_models_and_survives_unparsed_
     .fetch_all(&pool)
     .await?;
     assert_eq!(judgments.len(), questions.len() * K * (K - 1), "{judgments:#?}");
-    let unparsed = judgments.iter().filter(|j| j.3["kind"] == "unparsed").count();
-    let (question, i, j, _, raw) = &judgments[0];
+    let unparsed = judgments.iter().filter(|j| j.3["status"] == "unparsed").count();
+    assert!(unparsed * 2 > judgments.len(), "random critic text is mostly unparsed: {judgments:#?}");
     let template = critic::templates::get("llava-critic/pairwise").expect("the default template");
+    for (_, _, _, verdict, raw) in &judgments {
+        assert!(!raw.is_empty(), "the raw critic output is kept");
+        assert_eq!(verdict, &serde_json::to_value(critic::parse(template.format, raw))?, "parsed from {raw:?}");
+        if verdict["status"] == "unparsed" {
+            assert!(verdict["reason"].as_str().is_some_and(|r| !r.is_empty()), "{verdict}");
+        }
+    }
+    let (question, i, j, _, raw) = &judgments[0];
     let samples = &stored[question];
     let rendered = template
         .render(&critic::Fields::pairwise(question, &samples[*i as usize], &samples[*j as usize]))
