@@ -125,8 +125,11 @@ async fn tch_campaign_samples_and_judges_with_real_models_and_survives_unparsed_
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let critic_model = VisionModel::load(&critic_dir, &LoadOptions::default())?;
     let prompt = critic_model.prompt_text(&[json!({"role": "user", "content": rendered})], "")?;
-    let greedy =
-        GenerateConfig { max_new_tokens: CRITIC_MAX_NEW, stop_token_ids: critic_model.stop_token_ids(), ..Default::default() };
+    let greedy = GenerateConfig {
+        max_new_tokens: CRITIC_MAX_NEW,
+        stop_token_ids: critic_model.stop_token_ids(),
+        ..Default::default()
+    };
     let want = critic_model.generate_text(&[VisionPrompt::new(&prompt, &[])], &greedy)?.remove(0).remove(0).0;
     assert_eq!(raw, &want, "the stored raw critic output is the critic's greedy text");
 

@@ -40,9 +40,8 @@ pub fn generate_items(loaded: &Loaded, items: Vec<Item>, cfg: &GenerateConfig, b
             Err(e) => {
                 tracing::warn!(error = %e, prompts = chunk.len(), "batched generation failed; retrying item by item");
                 for one in chunk.chunks(1) {
-                    let answer = run(loaded, one, &cfg)
-                        .map(|mut o| o.remove(0))
-                        .map_err(|e| model_error("generating", e));
+                    let answer =
+                        run(loaded, one, &cfg).map(|mut o| o.remove(0)).map_err(|e| model_error("generating", e));
                     answers.push((one[0].0.index, answer));
                 }
             }

@@ -48,6 +48,8 @@ impl ModelHost {
             let _ = reply.send(f(cache));
         });
         self.jobs.send(job).map_err(|_| BackendError::Transient("the tch model thread has stopped".into()))?;
-        answer.recv().map_err(|_| BackendError::Transient("the tch model thread failed during the call (it panicked)".into()))
+        answer
+            .recv()
+            .map_err(|_| BackendError::Transient("the tch model thread failed during the call (it panicked)".into()))
     }
 }

@@ -37,7 +37,9 @@ impl Images {
             Err(_) => {
                 let path = Path::new(reference.strip_prefix("file://").unwrap_or(reference));
                 std::fs::read(path)
-                    .map_err(|e| BackendError::Permanent(format!("image `{reference}`: reading {}: {e}", path.display())))?
+                    .map_err(|e| {
+                        BackendError::Permanent(format!("image `{reference}`: reading {}: {e}", path.display()))
+                    })?
                     .into()
             }
         };

@@ -14,7 +14,8 @@ use crate::trainer::model_error;
 
 pub enum Loaded {
     Text(TextModel),
-    Vision(VisionModel),
+    /// Boxed: far larger than a text model's handle.
+    Vision(Box<VisionModel>),
 }
 
 /// One prompt to generate from: the user message's text and the image it shows, if any.
@@ -91,7 +92,11 @@ impl Loaded {
     }
 
     /// `[prompt][sample]` decoded texts for the rendered `prompts` and their images.
-    pub fn generate(&self, prompts: &[(&str, Option<&Tensor>)], cfg: &GenerateConfig) -> model::Result<Vec<Vec<String>>> {
+    pub fn generate(
+        &self,
+        prompts: &[(&str, Option<&Tensor>)],
+        cfg: &GenerateConfig,
+    ) -> model::Result<Vec<Vec<String>>> {
         let out = match self {
             Loaded::Text(m) => {
                 let texts: Vec<&str> = prompts.iter().map(|p| p.0).collect();
@@ -163,10 +168,12 @@ impl ModelCache {
         let config: Value = serde_json::from_str(&text)
             .map_err(|e| BackendError::Permanent(context(&format!("config.json is not JSON: {e}"))))?;
         let loaded = match config["model_type"].as_str() {
-            Some("qwen2") => Loaded::Text(TextModel::load(dir, &self.load).map_err(|e| model_error(&context("loading"), e))?),
-            Some("llava_onevision") => {
-                Loaded::Vision(VisionModel::load(dir, &self.load).map_err(|e| model_error(&context("loading"), e))?)
+            Some("qwen2") => {
+                Loaded::Text(TextModel::load(dir, &self.load).map_err(|e| model_error(&context("loading"), e))?)
             }
+            Some("llava_onevision") => Loaded::Vision(Box::new(
+                VisionModel::load(dir, &self.load).map_err(|e| model_error(&context("loading"), e))?,
+            )),
             other => {
                 return Err(BackendError::Permanent(context(&format!(
                     "config.json's model_type {other:?} is not one the tch backend runs (qwen2, llava_onevision)"

@@ -70,7 +70,8 @@ impl Policy for TchPolicy {
                     continue;
                 }
             };
-            let key = (r.checkpoint_uri.clone(), r.temperature.to_bits(), r.top_p.to_bits(), r.samples, r.max_new_tokens);
+            let key =
+                (r.checkpoint_uri.clone(), r.temperature.to_bits(), r.top_p.to_bits(), r.samples, r.max_new_tokens);
             let item = Item { index, turn: Turn { text: r.question.clone(), image }, seed: r.seed };
             groups.entry(key).or_insert_with(|| (cfg, Vec::new())).1.push(item);
         }
@@ -78,7 +79,8 @@ impl Policy for TchPolicy {
             let indices: Vec<usize> = items.iter().map(|i| i.index).collect();
             let batch_size = self.batch_size;
             let answers = self.checkpoints.resolve(&uri).and_then(|dir| {
-                let _span = tracing::info_span!("tch.generate.group", checkpoint = %uri, prompts = items.len()).entered();
+                let _span =
+                    tracing::info_span!("tch.generate.group", checkpoint = %uri, prompts = items.len()).entered();
                 self.host.call(move |cache| match cache.get(&dir, &uri) {
                     Ok(loaded) => generate_items(loaded, items, &cfg, batch_size),
                     Err(e) => items.iter().map(|i| (i.index, Err(e.clone()))).collect(),

@@ -32,8 +32,7 @@ fn tch_critic_with_an_image_is_the_vision_models_greedy_text() -> Result<()> {
     let checkpoint = llava().join("llava-ov");
     let critic = backend.put_checkpoint(&checkpoint)?;
     let paths = [llava().join("image-0.png"), llava().join("image-2.png")];
-    let refs: Vec<String> =
-        paths.iter().map(|p| backend.put_image(std::fs::read(p)?)).collect::<Result<_>>()?;
+    let refs: Vec<String> = paths.iter().map(|p| backend.put_image(std::fs::read(p)?)).collect::<Result<_>>()?;
     // LLaVA-Critic's prompts start with `<image>\n`; the template puts the image there itself
     let requests = vec![
         judge(&format!("<image>\n{PROMPT}"), Some(refs[0].clone()), &critic),

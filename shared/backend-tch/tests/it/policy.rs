@@ -47,7 +47,8 @@ fn tch_policy_samples_are_the_text_models_greedy_and_seeded() -> Result<()> {
     let backend = Backend::new("policy-text", |c| c.generate_batch_size = 2)?;
     let folder = qwen2().display().to_string();
     let digest = backend.put_checkpoint(qwen2())?;
-    let questions = ["What colour is the square?", "Count the circles.", "Is there a red triangle?", "Hi", "Describe it."];
+    let questions =
+        ["What colour is the square?", "Count the circles.", "Is there a red triangle?", "Hi", "Describe it."];
     let mut requests = Vec::new();
     for (n, q) in questions.iter().enumerate() {
         requests.push(request(q, &folder, 2, 0, 0.0));

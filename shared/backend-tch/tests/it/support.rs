@@ -85,10 +85,10 @@ impl Backend {
         let root = std::env::temp_dir().join(format!("criticloop-backend-tch-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let store_config = StoreConfig::local(root.join("store"));
-        let mut config =
-            TchConfig { device: "cpu".into(), work_dir: root.join("work"), ..TchConfig::default() };
+        let mut config = TchConfig { device: "cpu".into(), work_dir: root.join("work"), ..TchConfig::default() };
         configure(&mut config);
-        let backends = criticloop_backend_tch::build(&BackendConfig::Tch(config), &store_config).map_err(anyhow::Error::msg)?;
+        let backends =
+            criticloop_backend_tch::build(&BackendConfig::Tch(config), &store_config).map_err(anyhow::Error::msg)?;
         let store = ArtifactStore::open(&store_config)?;
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         Ok(Backend { backends, store, root, rt })
