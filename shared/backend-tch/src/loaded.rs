@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use crate::trainer::model_error;
 
+/// Boxed: a model's handles are large, and the cache moves entries.
 pub enum Loaded {
-    Text(TextModel),
-    /// Boxed: far larger than a text model's handle.
+    Text(Box<TextModel>),
     Vision(Box<VisionModel>),
 }
 
@@ -168,9 +168,9 @@ impl ModelCache {
         let config: Value = serde_json::from_str(&text)
             .map_err(|e| BackendError::Permanent(context(&format!("config.json is not JSON: {e}"))))?;
         let loaded = match config["model_type"].as_str() {
-            Some("qwen2") => {
-                Loaded::Text(TextModel::load(dir, &self.load).map_err(|e| model_error(&context("loading"), e))?)
-            }
+            Some("qwen2") => Loaded::Text(Box::new(
+                TextModel::load(dir, &self.load).map_err(|e| model_error(&context("loading"), e))?,
+            )),
             Some("llava_onevision") => Loaded::Vision(Box::new(
                 VisionModel::load(dir, &self.load).map_err(|e| model_error(&context("loading"), e))?,
             )),
