@@ -68,8 +68,11 @@ async fn artifact_gc_removes_exactly_the_unreferenced_artifacts() -> anyhow::Res
     let cluster = Cluster::start(options.env("CRITICLOOP_ARTIFACTS__DEDUP_REFRESH_SECS", 0)).await?;
     let store = ArtifactStore::open(&StoreConfig::local(cluster.artifacts_root()))?;
     let images = dir.join("llava/images/coco");
-    let (png_a, png_b, jpeg_c) =
-        (std::fs::read(images.join("a.png"))?, std::fs::read(images.join("b.png"))?, std::fs::read(images.join("c.jpg"))?);
+    let (png_a, png_b, jpeg_c) = (
+        std::fs::read(images.join("a.png"))?,
+        std::fs::read(images.join("b.png"))?,
+        std::fs::read(images.join("c.jpg"))?,
+    );
     let (a, b, c) = (Digest::of(&png_a), Digest::of(&png_b), Digest::of(&jpeg_c));
 
     // a dataset imported with two images (and a row repeating an id, rejected by number)
@@ -156,7 +159,10 @@ async fn artifact_gc_removes_exactly_the_unreferenced_artifacts() -> anyhow::Res
     assert_eq!(status, 200, "{report}");
     assert_eq!(removed(&report), refs(&[orphan, failed]), "{report}");
     assert_eq!(report["removed"].as_u64(), Some(2));
-    assert_eq!(report["bytes_freed"].as_u64(), Some(("uploaded, never referenced".len() + "failed round weights".len()) as u64));
+    assert_eq!(
+        report["bytes_freed"].as_u64(),
+        Some(("uploaded, never referenced".len() + "failed round weights".len()) as u64)
+    );
     let kept: BTreeSet<(Kind, Digest)> =
         [(Kind::Image, a), (Kind::Image, b), (Kind::Image, c), (Kind::Blob, policy), (Kind::Blob, live)].into();
     assert_eq!(listed(&store).await?, kept);
@@ -166,7 +172,8 @@ async fn artifact_gc_removes_exactly_the_unreferenced_artifacts() -> anyhow::Res
     }
 
     // a dataset a campaign uses cannot be deleted: 409 naming the campaign, nothing changes
-    let resp = cluster.http.delete(cluster.url(&format!("/v1/datasets/{used}"))).bearer_auth(&cluster.token).send().await?;
+    let resp =
+        cluster.http.delete(cluster.url(&format!("/v1/datasets/{used}"))).bearer_auth(&cluster.token).send().await?;
     assert_eq!(resp.status().as_u16(), 409);
     let body: Value = resp.json().await?;
     assert_eq!(body["error"]["code"], "conflict", "{body}");

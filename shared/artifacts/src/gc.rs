@@ -52,7 +52,12 @@ impl ArtifactStore {
         self.collect(keep, older_than, Collect::DryRun).await
     }
 
-    async fn collect(&self, keep: &HashSet<Digest>, older_than: Duration, mode: Collect) -> Result<GcReport, ArtifactError> {
+    async fn collect(
+        &self,
+        keep: &HashSet<Digest>,
+        older_than: Duration,
+        mode: Collect,
+    ) -> Result<GcReport, ArtifactError> {
         let cutoff = chrono::Duration::from_std(older_than)
             .ok()
             .and_then(|grace| Utc::now().checked_sub_signed(grace))

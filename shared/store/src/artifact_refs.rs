@@ -23,13 +23,14 @@ pub async fn referenced(conn: &mut PgConnection) -> sqlx::Result<Vec<String>> {
               union
               select lower(substr(uri, 8)) from checkpoints where uri like 'sha256:%' and not collectable
               union
-              select lower(m[1]) from campaigns, regexp_matches(config::text, 'sha256:([0-9a-fA-F]{64})', 'g') m
+              select lower(m.parts[1]) from campaigns, regexp_matches(config::text, 'sha256:([0-9a-fA-F]{64})', 'g') as m(parts)
               union
               select lower(substr(critic, 8)) from judge_jobs where critic like 'sha256:%'
               union
-              select lower(m[1]) from outbox, regexp_matches(messages::text, 'sha256:([0-9a-fA-F]{64})', 'g') m
+              select lower(m.parts[1]) from outbox, regexp_matches(messages::text, 'sha256:([0-9a-fA-F]{64})', 'g') as m(parts)
               union
-              select lower(m[1]) from task_leases, regexp_matches(message::text, 'sha256:([0-9a-fA-F]{64})', 'g') m
+              select lower(m.parts[1])
+              from task_leases, regexp_matches(message::text, 'sha256:([0-9a-fA-F]{64})', 'g') as m(parts)
               where completed_at is null
           )
           select hex from refs where hex ~ '^[0-9a-f]{64}$'",
@@ -37,4 +38,3 @@ pub async fn referenced(conn: &mut PgConnection) -> sqlx::Result<Vec<String>> {
     .fetch_all(conn)
     .await
 }
-

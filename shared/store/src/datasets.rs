@@ -68,18 +68,24 @@ pub async fn questions(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Ve
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Deleted {
     /// The dataset, its rows and its import records are gone (`rows` rows).
-    Deleted { rows: u64 },
+    Deleted {
+        rows: u64,
+    },
     NotFound,
     /// Campaigns sample it (their ids, oldest first): nothing was deleted.
-    InUse { campaigns: Vec<Uuid> },
+    InUse {
+        campaigns: Vec<Uuid>,
+    },
 }
 
 /// Deletes a dataset with its rows and import records unless a campaign uses it. The dataset row is locked
 /// first, so a campaign created concurrently (its foreign key locks the row too) waits and then fails.
 /// Images the rows referenced stay in the artifact store until a garbage collection finds them unreferenced.
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Deleted> {
-    let found: Option<Uuid> =
-        sqlx::query_scalar("select id from datasets where id = $1 for update").bind(id).fetch_optional(&mut *conn).await?;
+    let found: Option<Uuid> = sqlx::query_scalar("select id from datasets where id = $1 for update")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     if found.is_none() {
         return Ok(Deleted::NotFound);
     }

@@ -46,8 +46,14 @@ pub async fn collect(
             ),
         }]));
     }
-    let span = tracing::info_span!("artifacts.gc", dry_run = request.dry_run, older_than_s, referenced = tracing::field::Empty,
-        deleted = tracing::field::Empty, bytes_freed = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "artifacts.gc",
+        dry_run = request.dry_run,
+        older_than_s,
+        referenced = tracing::field::Empty,
+        deleted = tracing::field::Empty,
+        bytes_freed = tracing::field::Empty
+    );
     async move {
         // The references are read before the store is listed: anything referenced later is either younger
         // than the grace period or was renewed by its put (dedup_refresh <= older_than).

@@ -88,7 +88,10 @@ pub async fn show(State(state): State<AppState>, Path(raw): Path<String>) -> Res
 
 /// Deletes a dataset, its rows and its import records; 409 while a campaign samples it. Its images stay in
 /// the artifact store until a garbage collection (`POST /v1/artifacts/gc`) finds them unreferenced.
-pub async fn delete(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let id = crate::extract::id(&raw, "dataset")?;
     let mut tx = state.rt.pool.begin().await?;
     match store::datasets::delete(&mut tx, id).await? {
