@@ -61,6 +61,12 @@ fn orphaned(cluster: &str) -> bool {
         && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
+fn rabbitmqctl_names(what: &str) -> Option<Vec<String>> {
+    let out =
+        std::process::Command::new("rabbitmqctl").args([what, "-q", "--no-table-headers", "name"]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -71,10 +77,4 @@ mod tests {
         assert!(!super::orphaned("api_bad_0123abcd"), "no process id: not ours to remove");
         assert!(!super::orphaned("demo_p1_zzzzzzzz"), "not a cluster suffix");
     }
-}
-
-fn rabbitmqctl_names(what: &str) -> Option<Vec<String>> {
-    let out =
-        std::process::Command::new("rabbitmqctl").args([what, "-q", "--no-table-headers", "name"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().map(|l| l.trim().to_string()).collect())
 }
