@@ -48,7 +48,12 @@ async fn dpo_external_trains_a_round_with_trl_and_fails_a_round_with_the_command
     let base_uri = format!("sha256:{}", base.digest);
     let dataset = campaign::dataset(&cluster, 5, |i| format!("What colour is shape {i}?")).await?;
     let training_spec = json!({"beta": 0.1, "learning_rate": 1e-3, "epochs": 2});
-    let spec = campaign::spec(&dataset, 1, 3, json!({"policy": {"checkpoint": base_uri}, "training": training_spec, "seed": 11}));
+    let spec = campaign::spec(
+        &dataset,
+        1,
+        3,
+        json!({"policy": {"checkpoint": base_uri}, "training": training_spec, "seed": 11}),
+    );
     let id = campaign::create(&cluster, &spec).await?;
     let view = campaign::wait_finished(&cluster, &id, Duration::from_secs(180)).await?;
     assert_eq!(view["state"], "completed", "{view:#}");
@@ -82,7 +87,10 @@ async fn dpo_external_trains_a_round_with_trl_and_fails_a_round_with_the_command
     assert_eq!(metrics["pairs_sent"].as_u64(), Some(round_pairs));
     // 2 epochs at batch 2, one micro-batch per step
     assert_eq!(metrics["steps"].as_u64(), Some(2 * round_pairs.div_ceil(2)), "{metrics:#}");
-    assert_eq!(metrics["history"].as_array().map(Vec::len), metrics["steps"].as_u64().and_then(|s| usize::try_from(s).ok()));
+    assert_eq!(
+        metrics["history"].as_array().map(Vec::len),
+        metrics["steps"].as_u64().and_then(|s| usize::try_from(s).ok())
+    );
     assert_eq!((metrics["backend"].as_str(), metrics["exit_status"].as_i64()), (Some("external"), Some(0)));
     assert_eq!(metrics["command"], python.as_str());
     assert_eq!(metrics["trainer"], "trl");
@@ -133,7 +141,8 @@ async fn dpo_external_trains_a_round_with_trl_and_fails_a_round_with_the_command
     assert!(round["result_checkpoint_id"].is_null());
     assert_eq!(view["current_checkpoint_id"], round["base_checkpoint_id"]);
     let reason = round["failure_reason"].as_str().unwrap_or_default();
-    for part in ["failed 1 time(s)", "exit code 3", "RuntimeError: the trainer exploded", "service config passed on: 0"] {
+    for part in ["failed 1 time(s)", "exit code 3", "RuntimeError: the trainer exploded", "service config passed on: 0"]
+    {
         assert!(reason.contains(part), "`{part}` missing from the failure reason: {reason}");
     }
     pool.close().await;

@@ -83,7 +83,10 @@ impl backend::Critic for Unsupported {
 }
 
 impl backend::Evaluator for Unsupported {
-    fn evaluate(&self, _: &backend::EvaluateRequest) -> Result<Vec<(String, serde_json::Value)>, backend::BackendError> {
+    fn evaluate(
+        &self,
+        _: &backend::EvaluateRequest,
+    ) -> Result<Vec<(String, serde_json::Value)>, backend::BackendError> {
         Err(not_built("evaluator"))
     }
 }

@@ -53,8 +53,9 @@ pub fn verify(output: &Path, load: bool) -> Result<String, BackendError> {
         names.sort();
         if names.is_empty() { "it is empty".into() } else { format!("it holds {}", names.join(", ")) }
     };
-    let config = std::fs::read(output.join("config.json"))
-        .map_err(|_| bad(format!("has no config.json ({}); the command must write a Hugging Face checkpoint there", listing())))?;
+    let config = std::fs::read(output.join("config.json")).map_err(|_| {
+        bad(format!("has no config.json ({}); the command must write a Hugging Face checkpoint there", listing()))
+    })?;
     let config: Value =
         serde_json::from_slice(&config).map_err(|e| bad(format!("config.json is not valid JSON: {e}")))?;
     let model_type = config.get("model_type").and_then(Value::as_str).unwrap_or_default().to_string();

@@ -130,7 +130,8 @@ impl Template {
                     Piece::Text(t) => script.push_str(t),
                     Piece::Var(v) => {
                         let value = values.get(*v);
-                        let quoted = shlex::try_quote(&value).map_err(|e| format!("{KEY}: cannot quote `{value}`: {e}"))?;
+                        let quoted =
+                            shlex::try_quote(&value).map_err(|e| format!("{KEY}: cannot quote `{value}`: {e}"))?;
                         script.push_str(&quoted);
                     }
                 }

@@ -165,7 +165,8 @@ impl RunDir {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = runs.join(format!("{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
         let created = std::fs::create_dir_all(&dir).and_then(|()| std::path::absolute(&dir));
-        let dir = created.map_err(|e| BackendError::Transient(format!("creating the run folder {}: {e}", dir.display())))?;
+        let dir =
+            created.map_err(|e| BackendError::Transient(format!("creating the run folder {}: {e}", dir.display())))?;
         Ok(RunDir(dir))
     }
 }
