@@ -71,3 +71,48 @@ fn artifact_error(reference: &str, e: ArtifactError) -> BackendError {
         BackendError::Permanent(format!("image `{reference}`: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use artifacts::StoreConfig;
+
+    #[test]
+    fn pairs_are_trl_rows_with_stored_images_fetched_to_local_paths() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ArtifactStore::open(&StoreConfig::local(dir.path().join("store"))).expect("store");
+        let io = Io::current_or_new().expect("runtime");
+        let stored = io.block_on(store.put_bytes(Kind::Image, b"not really a png".to_vec())).expect("put");
+        let pair = |id: &str, image: Option<String>| TrainPair {
+            id: id.into(),
+            prompt: format!("question {id}"),
+            image,
+            chosen: "good".into(),
+            rejected: "bad".into(),
+        };
+        let pairs = [
+            pair("a", Some(format!("sha256:{}", stored.digest))),
+            pair("b", None),
+            pair("c", Some("/data/images/c.png".into())),
+            pair("d", Some(format!("sha256:{}", stored.digest))),
+        ];
+        let writer = PairWriter { store, io };
+        let (path, images) = (dir.path().join("pairs.jsonl"), dir.path().join("images"));
+        assert_eq!(writer.write(&pairs, &path, &images).expect("written"), 1, "fetched once");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+        let local = images.join(stored.digest.to_hex());
+        assert_eq!(std::fs::read(&local).expect("image fetched"), b"not really a png");
+        assert_eq!(
+            rows[0],
+            json!({"id": "a", "prompt": "question a", "chosen": "good", "rejected": "bad",
+                   "images": [local.display().to_string()]})
+        );
+        assert_eq!(rows[1]["images"], json!([]));
+        assert_eq!(rows[2]["images"], json!(["/data/images/c.png"]));
+        assert_eq!(rows[3]["images"], rows[0]["images"]);
+        let missing = [pair("e", Some(format!("sha256:{}", "0".repeat(64))))];
+        let err = writer.write(&missing, &path, &images).expect_err("not stored");
+        assert!(matches!(err, BackendError::Permanent(ref m) if m.contains("not found")), "{err:?}");
+    }
+}
