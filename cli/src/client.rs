@@ -71,6 +71,11 @@ impl Client {
         Self::json(self.send(self.http.get(format!("{}{path}", self.base)), &what).await?, &what).await
     }
 
+    pub async fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        let what = format!("DELETE {path}");
+        Self::json(self.send(self.http.delete(format!("{}{path}", self.base)), &what).await?, &what).await
+    }
+
     pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
         let what = format!("GET {path}");
         Ok(self.send(self.http.get(format!("{}{path}", self.base)), &what).await?.text().await?)

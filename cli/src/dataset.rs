@@ -1,4 +1,4 @@
-//! `criticloop dataset create|import|list|show|export`.
+//! `criticloop dataset create|import|list|show|delete|export`.
 
 use crate::Client;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,9 @@ pub enum DatasetCommand {
     List,
     /// A dataset: rows by kind and its imports.
     Show { id: String },
+    /// Delete a dataset and its rows (refused while a campaign uses it); its images go at the next
+    /// `criticloop artifacts gc`.
+    Delete { id: String },
     /// Every row as JSONL (images as sha256: references, downloadable from /v1/artifacts/{sha256}).
     Export {
         id: String,
@@ -88,6 +91,11 @@ pub async fn run(cmd: DatasetCommand, client: &Client) -> anyhow::Result<()> {
         DatasetCommand::Show { id } => {
             let ds = client.get(&format!("/v1/datasets/{id}")).await?;
             println!("{}", serde_json::to_string_pretty(&ds)?);
+            Ok(())
+        }
+        DatasetCommand::Delete { id } => {
+            let done = client.delete(&format!("/v1/datasets/{id}")).await?;
+            eprintln!("deleted dataset {id} ({} rows)", done["rows"]);
             Ok(())
         }
         DatasetCommand::Export { id, output } => export(client, &id, output).await,

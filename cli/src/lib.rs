@@ -1,5 +1,6 @@
 //! The `criticloop` command line.
 
+mod artifacts;
 mod campaign;
 mod client;
 mod config;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Export a round's preference pairs for DPO training.
     #[command(subcommand)]
     Pairs(pairs::PairsCommand),
+    /// The artifact store: garbage-collect what nothing references.
+    #[command(subcommand)]
+    Artifacts(artifacts::ArtifactsCommand),
     /// Judge jobs: push a backlog of items through the critic.
     #[command(subcommand)]
     Judge(judge::JudgeCommand),
@@ -57,6 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dataset(cmd) => dataset::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Campaign(cmd) => campaign::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Pairs(cmd) => pairs::run(cmd, &config::client(cli.api_url, cli.token)?).await,
+        Command::Artifacts(cmd) => artifacts::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Judge(cmd) => judge::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Critic(cmd) => critic_parse::run(cmd),
         Command::Metrics(args) => metrics::run(args),

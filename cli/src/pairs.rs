@@ -50,6 +50,8 @@ pub async fn run(cmd: PairsCommand, client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One API pair in the chosen layout. The image stays the API's `sha256:<hex>` reference to the stored image
+/// (fetch it from `/v1/artifacts/{sha256}`), so an exported pair set points at the dataset's own images.
 pub fn convert(p: &Value, format: Format) -> Value {
     match format {
         Format::Llava => json!({

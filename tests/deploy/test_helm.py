@@ -330,3 +330,36 @@ def test_helm_artifact_store_s3_settings_in_configmap_and_keys_only_in_the_secre
     default = _of_kind(_objects(_render(helm, DEFAULT_VALUES)), "ConfigMap")[0]["data"]
     assert default["CRITICLOOP_ARTIFACTS__KIND"] == "local"
     assert "CRITICLOOP_ARTIFACTS__BUCKET" not in default
+
+
+def _artifact_volumes(deploy: dict) -> tuple[list[dict], list[dict]]:
+    """The deployment's artifact-store volumes and the mounts of them in its containers."""
+    pod = deploy["spec"]["template"]["spec"]
+    volumes = [v for v in pod.get("volumes", []) if v["name"] == "artifacts"]
+    mounts = [m for c in pod["containers"] for m in c.get("volumeMounts", []) if m["name"] == "artifacts"]
+    return volumes, mounts
+
+
+def test_helm_s3_artifact_store_mounts_no_local_volume(helm) -> None:
+    users = {"api", "generation", "judging", "reward", "training", "evaluation"}
+    # local (the default): every service that uses the store mounts the claim at the root it is told
+    objects = _objects(_render(helm, DEFAULT_VALUES))
+    (claim,) = _of_kind(objects, "PersistentVolumeClaim")
+    deployments = _deployments(objects)
+    mounting = {name for name, d in deployments.items() if _artifact_volumes(d) != ([], [])}
+    assert mounting == users, mounting
+    for name in mounting:
+        volumes, mounts = _artifact_volumes(deployments[name])
+        assert volumes[0]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"], name
+        env = {e["name"]: e.get("value") for e in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["CRITICLOOP_ARTIFACTS__ROOT"] == mounts[0]["mountPath"], name
+
+    # s3: no claim, no volume, no mount, no root; the credentials still reach the services
+    objects = _objects(_render(helm, S3_VALUES))
+    assert _of_kind(objects, "PersistentVolumeClaim") == []
+    for name, deploy in _deployments(objects).items():
+        assert _artifact_volumes(deploy) == ([], []), f"{name} mounts the local artifact volume with an s3 store"
+        env = {e["name"] for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert "CRITICLOOP_ARTIFACTS__ROOT" not in env, name
+        if name in mounting:
+            assert "CRITICLOOP_ARTIFACTS__ACCESS_KEY_ID" in env, name

@@ -99,10 +99,28 @@ async fn cli_creates_watches_and_exports_a_campaign() -> anyhow::Result<()> {
     let out = run(&cluster, &["pairs", "export", &id, "--round", "1", "--format", "trl", "-o", s(&trl)]).await?;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(check_jsonl(&trl, &["prompt", "chosen", "rejected", "images"])?, expected);
-    for line in std::fs::read_to_string(&trl)?.lines() {
-        let v: Value = serde_json::from_str(line)?;
-        assert!(v["images"].is_array(), "{line}");
+    // both layouts point at the prompt's stored image, by the reference the dataset export gives it
+    let dataset_rows = cluster.get(&format!("/v1/datasets/{dataset}/export")).await?.text().await?;
+    let dataset_image = dataset_rows
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|r| r["question"] == "count the dots")
+        .map(|r| r["image"].clone())
+        .expect("the prompt with an image is exported");
+    assert_eq!(dataset_image, Value::from(format!("sha256:{IMAGE}")));
+    let mut with_image = 0;
+    for (llava_line, trl_line) in std::fs::read_to_string(&llava)?.lines().zip(std::fs::read_to_string(&trl)?.lines()) {
+        let (l, t): (Value, Value) = (serde_json::from_str(llava_line)?, serde_json::from_str(trl_line)?);
+        assert!(t["images"].is_array(), "{trl_line}");
+        if l["prompt"] == "count the dots" {
+            assert_eq!(l["image"], dataset_image, "{llava_line}");
+            assert_eq!(t["images"], serde_json::json!([dataset_image]), "{trl_line}");
+            with_image += 1;
+        } else {
+            assert!(l["image"].is_null() && t["images"] == serde_json::json!([]), "{llava_line} {trl_line}");
+        }
     }
+    assert_eq!(with_image, 1, "the pair of the prompt with an image is exported");
 
     // a finished campaign cannot be paused: the API's conflict message comes through
     let out = run(&cluster, &["campaign", "pause", &id]).await?;

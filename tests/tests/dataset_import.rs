@@ -299,7 +299,8 @@ async fn dataset_cli_imports_llava_json_with_images_and_jsonl() -> anyhow::Resul
 async fn artifact_inline_judge_item_images_are_stored_and_referenced() -> anyhow::Result<()> {
     use base64::Engine as _;
     let dir = fixtures("artifact-judge")?;
-    let cluster = api_only("artifact_judge").await?;
+    // every service: the item is judged, so its result line is served
+    let cluster = Cluster::start(ClusterOptions::new("artifact_judge")).await?;
     let png = std::fs::read(dir.join("llava/images/coco/a.png"))?;
     let digest = hex(&sha2::Sha256::digest(&png));
     let uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&png));
@@ -328,11 +329,22 @@ async fn artifact_inline_judge_item_images_are_stored_and_referenced() -> anyhow
 
     // a good one is stored and the item keeps its sha256: reference
     let resp = submit(format!("{}\n", item("j1", &uri))).await?;
-    assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().await?);
+    assert_eq!(resp.status().as_u16(), 201);
     let pool = cluster.pool().await?;
     let stored: Vec<String> = sqlx::query_scalar("select item->>'image' from judge_items").fetch_all(&pool).await?;
     pool.close().await;
     assert_eq!(stored, [format!("sha256:{digest}")]);
+    // the job's results name the same stored image
+    let job: Value = resp.json().await?;
+    let job_id = job["id"].as_str().expect("job id");
+    criticloop_tests::backlog::wait_state(&cluster, job_id, "completed", std::time::Duration::from_secs(120)).await?;
+    let results = cluster.get(&format!("/v1/judge-jobs/{job_id}/results")).await?.error_for_status()?.text().await?;
+    let lines: Vec<Value> = results.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    assert_eq!(lines.len(), 1, "{results}");
+    assert_eq!(
+        (lines[0]["id"].as_str(), lines[0]["image"].as_str()),
+        (Some("j1"), Some(format!("sha256:{digest}").as_str()))
+    );
     let bytes = cluster.get(&format!("/v1/artifacts/{digest}")).await?.error_for_status()?.bytes().await?;
     assert_eq!(bytes.as_ref(), png.as_slice());
     let _ = std::fs::remove_dir_all(dir);

@@ -86,12 +86,29 @@ pub fn spec() -> utoipa::openapi::OpenApi {
             "/v1/datasets/{id}",
             PathItemBuilder::new()
                 .operation(HttpMethod::Get, op("Show a dataset: prompts, rows by kind, imports", None))
+                .operation(
+                    HttpMethod::Delete,
+                    op("Delete a dataset and its rows (409 while a campaign uses it); images go at the next gc", None),
+                )
                 .build(),
         )
         .path(
             "/v1/datasets/{id}/export",
             PathItemBuilder::new()
                 .operation(HttpMethod::Get, op("Every row as JSONL, images as sha256: references", None))
+                .build(),
+        )
+        .path(
+            "/v1/artifacts/gc",
+            PathItemBuilder::new()
+                .operation(
+                    HttpMethod::Post,
+                    op(
+                        "Delete the artifacts nothing references that are older than older_than_s (dry_run: only \
+                         report them): {removed, bytes_freed, removed_artifacts, referenced, scanned, kept, spared_young}",
+                        Some("GcRequest"),
+                    ),
+                )
                 .build(),
         )
         .path(
@@ -179,6 +196,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .schema("FailurePolicy", protocol::FailurePolicy::schema())
         .schema("NewDataset", crate::routes::NewDataset::schema())
         .schema("NewPrompt", crate::routes::NewPrompt::schema())
+        .schema("GcRequest", crate::routes::GcRequest::schema())
         .schema("JudgeItem", protocol::JudgeItem::schema())
         .schema("JudgeJobParams", protocol::JudgeJobParams::schema())
         .schema("Label", protocol::Label::schema())

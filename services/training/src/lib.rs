@@ -9,7 +9,7 @@ use std::sync::Arc;
 use worker::{LeaseGuard, LeasedHandler, LongTask, Runtime, transient};
 
 pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
-    let backends = backend_tch::build(settings.backend_config()?, &settings.artifact_store())
+    let backends = backend_external::build(settings.backend_config()?, &settings.artifact_store())
         .map_err(|e| anyhow::anyhow!("backend: {e}"))?;
     tracing::info!(backend = backends.name, "training worker starting");
     let rt = Runtime::start("training", settings).await?;

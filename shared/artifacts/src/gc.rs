@@ -25,6 +25,12 @@ impl GcReport {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Collect {
+    Delete,
+    DryRun,
+}
+
 impl ArtifactStore {
     /// Deletes every artifact whose digest is not in `keep` and that is older than `older_than`.
     ///
@@ -37,6 +43,21 @@ impl ArtifactStore {
     ///   artifact older than the store's `dedup_refresh`, so `older_than` must exceed that window.
     /// - A kept manifest that cannot be read stops the collection before anything is deleted.
     pub async fn gc(&self, keep: &HashSet<Digest>, older_than: Duration) -> Result<GcReport, ArtifactError> {
+        self.collect(keep, older_than, Collect::Delete).await
+    }
+
+    /// What [`ArtifactStore::gc`] would delete now, deleting nothing: the report's `deleted` lists the
+    /// artifacts a collection with the same arguments would take.
+    pub async fn gc_dry_run(&self, keep: &HashSet<Digest>, older_than: Duration) -> Result<GcReport, ArtifactError> {
+        self.collect(keep, older_than, Collect::DryRun).await
+    }
+
+    async fn collect(
+        &self,
+        keep: &HashSet<Digest>,
+        older_than: Duration,
+        mode: Collect,
+    ) -> Result<GcReport, ArtifactError> {
         let cutoff = chrono::Duration::from_std(older_than)
             .ok()
             .and_then(|grace| Utc::now().checked_sub_signed(grace))
@@ -59,8 +80,10 @@ impl ArtifactStore {
                 } else if meta.last_modified > cutoff {
                     report.spared_young += 1;
                 } else {
-                    self.delete(kind, &meta.digest).await?;
-                    tracing::info!(%kind, digest = %meta.digest, size = meta.size, "artifact collected");
+                    if mode == Collect::Delete {
+                        self.delete(kind, &meta.digest).await?;
+                        tracing::info!(%kind, digest = %meta.digest, size = meta.size, "artifact collected");
+                    }
                     report.deleted.push((kind, meta.digest, meta.size));
                 }
             }

@@ -71,6 +71,11 @@ impl ArtifactStore {
         self
     }
 
+    /// See [`StoreConfig::dedup_refresh_secs`]: a garbage collection's grace period must be at least this.
+    pub fn dedup_refresh(&self) -> Duration {
+        self.dedup_refresh
+    }
+
     /// The underlying backend, for tools and tests that must see raw objects.
     pub fn backend(&self) -> &Arc<dyn ObjectStore> {
         &self.backend

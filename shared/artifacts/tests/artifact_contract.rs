@@ -217,8 +217,12 @@ async fn gc_removes_exactly_the_unreferenced_artifacts(t: TestStore) {
     assert!(young.deleted.is_empty(), "just-written artifacts survive the grace period: {young:?}");
     assert_eq!(young.scanned, 7);
 
+    let plan = store.gc_dry_run(&keep, Duration::ZERO).await.expect("gc dry run");
+    assert_eq!(listed(store, Kind::Image).await, HashSet::from([kept_image, lost_image]), "a dry run deletes nothing");
     let report = store.gc(&keep, Duration::ZERO).await.expect("gc");
     let deleted: HashSet<(Kind, Digest)> = report.deleted.iter().map(|(k, d, _)| (*k, *d)).collect();
+    let planned: HashSet<(Kind, Digest)> = plan.deleted.iter().map(|(k, d, _)| (*k, *d)).collect();
+    assert_eq!((planned, plan.bytes_freed()), (deleted.clone(), report.bytes_freed()), "the dry run foretold it");
     let expected = HashSet::from([
         (Kind::Image, lost_image),
         (Kind::PairSet, lost_pairs),

@@ -1,5 +1,5 @@
 use crate::fake::{FakeBackend, FakeConfig};
-use crate::{Critic, Evaluator, Policy, TchConfig, Trainer};
+use crate::{Critic, Evaluator, ExternalConfig, Policy, TchConfig, Trainer};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -12,6 +12,9 @@ pub enum BackendConfig {
     /// In-process Qwen2 through libtorch: built by `backend_tch::build` (`shared/backend-tch`), which
     /// the services that run it link: generation (policy), judging (critic) and training (DPO).
     Tch(TchConfig),
+    /// A training command of the team's own, run per round: built by `backend_external::build`
+    /// (`shared/backend-external`), which only the training service links. Trainer only.
+    External(ExternalConfig),
     /// A serving engine over the OpenAI API (not built yet).
     Openai,
 }
@@ -45,6 +48,9 @@ pub fn build(config: &BackendConfig) -> Result<Backends, String> {
              (generation, judging and training do); set CRITICLOOP_BACKEND__KIND=fake for the fake backend"
                 .into())
         }
+        BackendConfig::External(_) => Err("backend kind `external` runs training commands and is built only into \
+             criticloop-training; set CRITICLOOP_BACKEND__KIND=fake for the fake backend"
+            .into()),
         BackendConfig::Openai => {
             Err("backend kind `openai` is not built yet; set CRITICLOOP_BACKEND__KIND=fake for the fake backend".into())
         }

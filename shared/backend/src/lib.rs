@@ -7,14 +7,17 @@
 //! default: a worker without `CRITICLOOP_BACKEND__KIND` refuses to start.
 //!
 //! The `tch` backend (in-process libtorch models) lives in `shared/backend-tch`, so that only the
-//! services that run it link libtorch; its configuration ([`TchConfig`]) is here, with the others.
+//! services that run it link libtorch; its configuration ([`TchConfig`]) is here, with the others, as is
+//! that of the `external` trainer ([`ExternalConfig`], built by `shared/backend-external`).
 
 mod config;
+mod external_config;
 pub mod fake;
 mod tch_config;
 mod traits;
 
 pub use config::{BackendConfig, Backends, build};
+pub use external_config::{ExitCodes, ExternalConfig};
 pub use tch_config::TchConfig;
 pub use traits::{
     BackendError, Critic, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainPair, TrainRequest,

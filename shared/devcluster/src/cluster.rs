@@ -22,7 +22,8 @@ pub fn bin_dir() -> PathBuf {
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
-    /// Names the database (`criticloop_<name>`) and the broker prefix.
+    /// Names the database (`criticloop_<name>`) and the broker prefix (`t_<name>`); `new` makes it
+    /// `<given>_p<process id>_<8 hex>`.
     pub name: String,
     pub postgres_url: String,
     pub broker_url: String,
@@ -49,7 +50,8 @@ impl ClusterOptions {
         let name: String =
             name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
         Self {
-            name: format!("{name}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            // the creating process's id lets `sweep` tell a failed run's leftovers from a live cluster
+            name: format!("{name}_p{}_{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]),
             postgres_url: std::env::var("CRITICLOOP_TEST_POSTGRES")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into()),
             broker_url: std::env::var("CRITICLOOP_TEST_AMQP")

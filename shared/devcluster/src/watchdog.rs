@@ -5,7 +5,7 @@
 use crate::{ClusterOptions, Service};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -48,7 +48,7 @@ impl Watchdog {
     }
 }
 
-fn watch(shared: &(Mutex<State>, Condvar), name: &str, logs: &PathBuf, deadline: Duration) {
+fn watch(shared: &(Mutex<State>, Condvar), name: &str, logs: &Path, deadline: Duration) {
     let end = Instant::now() + deadline;
     let mut state = shared.0.lock().unwrap_or_else(|e| e.into_inner());
     while !state.disarmed {

@@ -9,7 +9,7 @@ use artifacts::{ArtifactStore, Digest, DigestHasher, Kind};
 use bytes::Bytes;
 use futures::StreamExt;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -105,6 +105,42 @@ enum PreparedImage {
 
 const SEEN_DIGESTS_CAP: usize = 100_000;
 
+/// The row number of the first row of the file with each id. Holds every id of the file (a few dozen bytes
+/// a row: a million-row file costs tens of MB), since a duplicate may come anywhere after its first row.
+#[derive(Default)]
+struct FirstRows(HashMap<Box<str>, u64>);
+
+impl FirstRows {
+    /// Rejects the rows whose id an earlier row (of this batch or an earlier one) already has; the first
+    /// row with an id claims it even when it is rejected for another reason.
+    fn reject_duplicates(&mut self, batch: Vec<Prepared>) -> Vec<Prepared> {
+        batch
+            .into_iter()
+            .map(|item| match item {
+                Prepared::Row { record, image } => match self.0.get(record.id.as_str()) {
+                    Some(&first_row) => Prepared::Rejected(Rejected {
+                        row_number: record.row_number,
+                        id: Some(record.id.clone()),
+                        reason: RejectReason::DuplicateId { id: record.id, first_row },
+                    }),
+                    None => {
+                        self.0.insert(record.id.as_str().into(), record.row_number);
+                        Prepared::Row { record, image }
+                    }
+                },
+                Prepared::Rejected(rejected) => {
+                    if let Some(id) = &rejected.id
+                        && !self.0.contains_key(id.as_str())
+                    {
+                        self.0.insert(id.as_str().into(), rejected.row_number);
+                    }
+                    Prepared::Rejected(rejected)
+                }
+            })
+            .collect()
+    }
+}
+
 impl Importer {
     pub fn new(store: ArtifactStore, options: ImportOptions) -> Self {
         Self { store, options }
@@ -171,6 +207,7 @@ impl Importer {
             images_deduplicated: 0,
         };
         let mut seen: HashSet<Digest> = HashSet::new();
+        let mut ids = FirstRows::default();
         let mut failure = None;
         // Three stages overlap: the reader fills the channel, the next batch is decoded while this one is
         // stored and handed to the sink.
@@ -184,6 +221,7 @@ impl Importer {
                 }
             };
             decoding = receiver.recv().await.map(|items| self.start_prepare(items));
+            let batch = ids.reject_duplicates(batch);
             match self.store_batch(file, batch, &mut report, &mut seen).await {
                 Ok(rows) if rows.is_empty() => {}
                 Ok(rows) => {

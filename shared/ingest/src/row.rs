@@ -24,7 +24,8 @@ pub struct ImageRef {
     pub size: u64,
 }
 
-/// An accepted row. `id` is the dataset's own id, passed through (uniqueness is the sink's concern).
+/// An accepted row. `id` is the dataset's own id, unique within the file (later rows with the same id are
+/// rejected as [`RejectReason::DuplicateId`]); across files, uniqueness is the sink's concern.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     /// 1-based: the element of a JSON array, the line of a JSONL file, the row of a parquet file.
@@ -80,4 +81,7 @@ pub enum RejectReason {
     BadDataUri { reason: String },
     #[error("image: {problem}")]
     Image { problem: ImageProblem },
+    /// An earlier row of the same file has this id; only the first row with an id is imported.
+    #[error("duplicate id `{id}` (first at row {first_row})")]
+    DuplicateId { id: String, first_row: u64 },
 }

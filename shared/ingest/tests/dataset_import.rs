@@ -228,3 +228,47 @@ async fn dataset_import_into_an_s3_store() {
         (0, report.images_stored + report.images_deduplicated)
     );
 }
+
+#[tokio::test]
+async fn dataset_duplicate_ids_in_one_file_are_rejected_by_row() {
+    let t = store();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("dups.jsonl");
+    let lines = [
+        r#"{"id": "a", "question": "first a", "image": "coco/a.png"}"#,
+        r#"{"id": "b", "question": "first b"}"#,
+        r#"{"id": "a", "question": "second a", "image": "coco/b.png"}"#,
+        r#"{"id": "c", "question": "only c"}"#,
+        r#"{"id": "b", "question": "second b"}"#,
+        r#"{"id": "d", "conversations": []}"#,
+        r#"{"id": "d", "question": "d again, well formed"}"#,
+        r#"{"id": "a", "question": "third a"}"#,
+    ];
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let mut options = importer(&t.store, Format::Jsonl).options().clone();
+    options.image_root = Some(fixtures().join("llava/images"));
+    assert!(options.batch_rows < lines.len(), "duplicates must cross batches");
+    let mut sink = MemorySink::default();
+    let report = Importer::new(t.store.clone(), options).import(&path, &mut sink).await.expect("import");
+
+    let ids: Vec<&str> = sink.committed.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c"], "the first row with each id is imported, the others are not");
+    assert_eq!(sink.committed[0].conversations[0].value, "first a");
+    let rejected: Vec<(u64, Option<&str>, String)> =
+        report.rejected.iter().map(|r| (r.row_number, r.id.as_deref(), r.reason.to_string())).collect();
+    assert_eq!(
+        rejected,
+        [
+            (3, Some("a"), "duplicate id `a` (first at row 1)".to_owned()),
+            (5, Some("b"), "duplicate id `b` (first at row 2)".to_owned()),
+            (6, Some("d"), RejectReason::EmptyConversation.to_string()),
+            (7, Some("d"), "duplicate id `d` (first at row 6)".to_owned()),
+            (8, Some("a"), "duplicate id `a` (first at row 1)".to_owned()),
+        ]
+    );
+    assert!(matches!(&report.rejected[0].reason, RejectReason::DuplicateId { id, first_row: 1 } if id == "a"));
+    assert_eq!((report.rows_ok, report.rows_rejected), (3, 5));
+    let stored = images(&t.store).await;
+    assert_eq!(stored.len(), 1, "the duplicate row's image (b.png) is not stored: {stored:?}");
+    assert_eq!(report.images_stored, 1);
+}

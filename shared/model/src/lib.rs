@@ -39,7 +39,7 @@ pub use minijinja::Value as TemplateValue;
 pub use options::{Dtype, LoadOptions, parse_device};
 pub use qwen2::{Qwen2ForCausalLM, StepInput, positions_from_mask};
 pub use sampling::{Sampler, Sampling};
-pub use save::save_pretrained;
+pub use save::{save_llava_pretrained, save_pretrained};
 pub use text_model::TextModel;
 pub use tokenizer::{SpecialTokens, TextTokenizer};
 pub use vision_model::{EncodedPrompt, VisionModel, VisionPrompt};

@@ -48,7 +48,7 @@ impl Linear {
         Ok(x.f_linear(&self.weight, self.bias.as_ref())?)
     }
 
-    fn named<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Tensor)>) {
+    pub(crate) fn named<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Tensor)>) {
         out.push((format!("{prefix}.weight"), &self.weight));
         if let Some(b) = &self.bias {
             out.push((format!("{prefix}.bias"), b));

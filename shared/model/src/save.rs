@@ -1,6 +1,6 @@
-//! Saving in the Hugging Face layout: `config.json` (the loaded file with its `dtype` updated),
-//! `model.safetensors` (with the `{"format": "pt"}` metadata transformers checks), and the tokenizer and
-//! generation files copied from the source checkpoint.
+//! Saving Qwen2 and LLaVA-OneVision in the Hugging Face layout: `config.json` (the loaded file with its
+//! `dtype` updated), `model.safetensors` (with the `{"format": "pt"}` metadata transformers checks), and
+//! the tokenizer, processor and generation files copied from the source checkpoint.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -11,6 +11,7 @@ use safetensors::tensor::View;
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{ModelError, Result, io_err};
+use crate::llava::LlavaOnevision;
 use crate::qwen2::Qwen2ForCausalLM;
 
 /// Files copied beside the weights when they exist in the source checkpoint.
@@ -24,6 +25,9 @@ pub const COPIED_FILES: &[&str] = &[
     "vocab.json",
     "merges.txt",
     "added_tokens.json",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "video_preprocessor_config.json",
 ];
 
 struct HostTensor {
@@ -63,12 +67,32 @@ fn host(name: &str, t: &Tensor) -> Result<HostTensor> {
 
 /// Writes `model` to `out` (created if needed) so that transformers' `from_pretrained(out)` loads it.
 pub fn save_pretrained(model: &Qwen2ForCausalLM, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(io_err(out))?;
     let mut config = model.config().raw.clone();
     if let Some(obj) = config.as_object_mut() {
-        obj.insert("dtype".into(), model.dtype().hf_name().into());
-        obj.remove("torch_dtype");
         obj.insert("tie_word_embeddings".into(), model.is_tied().into());
+    }
+    write_checkpoint(config, model.dtype(), model.named_weights(), model.dir(), out)
+}
+
+/// Writes a LLaVA-OneVision `model` to `out` in the layout transformers 5 saves (and loads).
+pub fn save_llava_pretrained(model: &LlavaOnevision, out: &Path) -> Result<()> {
+    let lm = model.language_model();
+    write_checkpoint(model.config().raw.clone(), lm.dtype(), model.named_weights(), lm.dir(), out)
+}
+
+/// `config.json` (with its `dtype` set), `model.safetensors` and the tokenizer, processor and generation
+/// files of `src`.
+fn write_checkpoint(
+    mut config: serde_json::Value,
+    dtype: crate::Dtype,
+    weights: Vec<(String, &Tensor)>,
+    src: &Path,
+    out: &Path,
+) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    if let Some(obj) = config.as_object_mut() {
+        obj.insert("dtype".into(), dtype.hf_name().into());
+        obj.remove("torch_dtype");
     }
     let config_path = out.join("config.json");
     let text = serde_json::to_string_pretty(&config)
@@ -76,7 +100,7 @@ pub fn save_pretrained(model: &Qwen2ForCausalLM, out: &Path) -> Result<()> {
     std::fs::write(&config_path, text + "\n").map_err(io_err(&config_path))?;
 
     let tensors: Vec<(String, HostTensor)> =
-        model.named_weights().into_iter().map(|(n, t)| Ok((n.clone(), host(&n, t)?))).collect::<Result<_>>()?;
+        weights.into_iter().map(|(n, t)| Ok((n.clone(), host(&n, t)?))).collect::<Result<_>>()?;
     let weights_path = out.join(crate::weights::SINGLE_FILE);
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
     safetensors::serialize_to_file(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata), &weights_path)
@@ -86,8 +110,6 @@ pub fn save_pretrained(model: &Qwen2ForCausalLM, out: &Path) -> Result<()> {
     if index.exists() {
         std::fs::remove_file(&index).map_err(io_err(&index))?;
     }
-
-    let src = model.dir();
     if src != out {
         for name in COPIED_FILES {
             let from = src.join(name);

@@ -79,6 +79,11 @@ impl VisionModel {
         }
     }
 
+    /// Saves the model with its tokenizer, chat template and processor files in the Hugging Face layout.
+    pub fn save(&self, out: &Path) -> Result<()> {
+        crate::save::save_llava_pretrained(&self.model, out)
+    }
+
     pub fn stop_token_ids(&self) -> Vec<u32> {
         stop_token_ids(self.model.language_model(), &self.tokenizer)
     }

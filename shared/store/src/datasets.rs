@@ -71,3 +71,40 @@ pub async fn questions_and_images(
 ) -> sqlx::Result<Vec<(Uuid, String, Option<String>)>> {
     sqlx::query_as("select id, question, image_ref from prompts where id = any($1)").bind(ids).fetch_all(conn).await
 }
+
+/// What deleting a dataset did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    /// The dataset, its rows and its import records are gone (`rows` rows).
+    Deleted {
+        rows: u64,
+    },
+    NotFound,
+    /// Campaigns sample it (their ids, oldest first): nothing was deleted.
+    InUse {
+        campaigns: Vec<Uuid>,
+    },
+}
+
+/// Deletes a dataset with its rows and import records unless a campaign uses it. The dataset row is locked
+/// first, so a campaign created concurrently (its foreign key locks the row too) waits and then fails.
+/// Images the rows referenced stay in the artifact store until a garbage collection finds them unreferenced.
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Deleted> {
+    let found: Option<Uuid> = sqlx::query_scalar("select id from datasets where id = $1 for update")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if found.is_none() {
+        return Ok(Deleted::NotFound);
+    }
+    let campaigns: Vec<Uuid> = sqlx::query_scalar("select id from campaigns where dataset_id = $1 order by created_at")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    if !campaigns.is_empty() {
+        return Ok(Deleted::InUse { campaigns });
+    }
+    let rows = sqlx::query("delete from prompts where dataset_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("delete from datasets where id = $1").bind(id).execute(&mut *conn).await?;
+    Ok(Deleted::Deleted { rows: rows.rows_affected() })
+}

@@ -2,6 +2,7 @@
 //! `&mut PgConnection` so callers compose them inside one transaction (a state change and the
 //! messages it causes commit together, through the outbox).
 
+pub mod artifact_refs;
 pub mod campaigns;
 pub mod checkpoints;
 pub mod dataset_import;

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use protocol::FieldError;
 use serde::Deserialize;
+use uuid::Uuid;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,4 +84,31 @@ pub async fn show(State(state): State<AppState>, Path(raw): Path<String>) -> Res
     body["rows_by_kind"] = kinds.into();
     body["imports"] = serde_json::to_value(imports).map_err(anyhow::Error::from)?;
     Ok(Json(body))
+}
+
+/// Deletes a dataset, its rows and its import records; 409 while a campaign samples it. Its images stay in
+/// the artifact store until a garbage collection (`POST /v1/artifacts/gc`) finds them unreferenced.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = crate::extract::id(&raw, "dataset")?;
+    let mut tx = state.rt.pool.begin().await?;
+    match store::datasets::delete(&mut tx, id).await? {
+        store::datasets::Deleted::NotFound => Err(ApiError::not_found("dataset")),
+        store::datasets::Deleted::InUse { campaigns } => {
+            let shown: Vec<String> = campaigns.iter().take(5).map(Uuid::to_string).collect();
+            Err(ApiError::conflict(format!(
+                "dataset {id} is used by {} campaign(s) ({}{}); it cannot be deleted while a campaign refers to it",
+                campaigns.len(),
+                shown.join(", "),
+                if campaigns.len() > shown.len() { ", ..." } else { "" }
+            )))
+        }
+        store::datasets::Deleted::Deleted { rows } => {
+            tx.commit().await?;
+            tracing::info!(dataset = %id, rows, "dataset deleted");
+            Ok(Json(serde_json::json!({"id": id, "deleted": true, "rows": rows})))
+        }
+    }
 }

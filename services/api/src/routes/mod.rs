@@ -1,9 +1,11 @@
+mod artifact_gc;
 mod artifacts;
 mod campaigns;
 mod dataset_export;
 mod dataset_import;
 mod datasets;
 mod judge_jobs;
+pub use artifact_gc::GcRequest;
 pub use datasets::{NewDataset, NewPrompt};
 mod pairs;
 mod probes;
@@ -21,8 +23,9 @@ pub fn router(state: AppState, max_body: usize) -> Router {
     let v1 = Router::new()
         .route("/datasets", post(datasets::create).get(dataset_export::list))
         .route("/datasets/import", post(dataset_import::import))
-        .route("/datasets/{id}", get(datasets::show))
+        .route("/datasets/{id}", get(datasets::show).delete(datasets::delete))
         .route("/datasets/{id}/export", get(dataset_export::export))
+        .route("/artifacts/gc", post(artifact_gc::collect))
         .route("/artifacts/{sha256}", get(artifacts::download))
         .route("/campaigns", post(campaigns::create).get(campaigns::list))
         .route("/campaigns/{id}", get(campaigns::show))

@@ -23,7 +23,8 @@ pub struct ExportQuery {
 
 /// A round's best/worst pairs as JSONL: LLaVA-NeXT's DPO layout `{id, image, prompt, chosen, rejected}`
 /// (`format=llava`), TRL's `{prompt, chosen, rejected, images}` (`format=trl`), or LLaVA-NeXT's plus
-/// the rewards (the default).
+/// the rewards (the default). Images are `sha256:<hex>` references to the artifact store (the same ones the
+/// dataset export shows), downloadable from `/v1/artifacts/{sha256}`.
 pub async fn export(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, String)>,
@@ -40,16 +41,18 @@ pub async fn export(
     let pairs = store::results::pairs_of_round(&mut conn, round.id).await?;
     let mut body = String::new();
     for p in pairs {
+        // the prompt's stored image, as the dataset export and judge results name it
+        let image = p.image.as_deref().map(|hex| format!("sha256:{hex}"));
         let line = match format.as_str() {
             "trl" => serde_json::json!({
                 "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
-                "images": p.image.iter().collect::<Vec<_>>(),
+                "images": image.iter().collect::<Vec<_>>(),
             }),
             "llava" => serde_json::json!({
-                "id": p.prompt_id, "image": p.image, "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
+                "id": p.prompt_id, "image": image, "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
             }),
             _ => serde_json::json!({
-                "id": p.prompt_id, "image": p.image, "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
+                "id": p.prompt_id, "image": image, "prompt": p.question, "chosen": p.chosen, "rejected": p.rejected,
                 "chosen_reward": p.chosen_reward, "rejected_reward": p.rejected_reward,
             }),
         };

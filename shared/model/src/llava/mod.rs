@@ -95,6 +95,19 @@ impl LlavaOnevision {
         &self.language_model
     }
 
+    /// Every weight with the name transformers 5 saves it under (`vision_tower.*`,
+    /// `multi_modal_projector.*`, `image_newline`, `language_model.model.*`, `language_model.lm_head.weight`
+    /// unless tied).
+    pub fn named_weights(&self) -> Vec<(String, &Tensor)> {
+        let mut out = Vec::new();
+        self.vision_tower.named_weights("vision_tower", &mut out);
+        self.linear_1.named("multi_modal_projector.linear_1", &mut out);
+        self.linear_2.named("multi_modal_projector.linear_2", &mut out);
+        out.push(("image_newline".to_string(), &self.image_newline));
+        out.extend(self.language_model.named_weights().into_iter().map(|(n, t)| (format!("language_model.{n}"), t)));
+        out
+    }
+
     /// Tiles the processor makes for an image of `size` (height, width): transformers'
     /// `image_size_to_num_patches`.
     pub fn num_tiles(&self, size: [i64; 2]) -> i64 {

@@ -21,6 +21,11 @@ impl LayerNorm {
         })
     }
 
+    fn named<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Tensor)>) {
+        out.push((format!("{prefix}.weight"), &self.weight));
+        out.push((format!("{prefix}.bias"), &self.bias));
+    }
+
     fn forward(&self, x: &Tensor, eps: f64) -> Result<Tensor> {
         let dim = self.weight.size();
         Ok(x.f_layer_norm(&dim, Some(&self.weight), Some(&self.bias), eps, false)?)
@@ -44,8 +49,9 @@ pub struct SiglipVisionTower {
     patch_bias: Tensor,
     position_embedding: Tensor,
     layers: Vec<EncoderLayer>,
-    /// Loaded (it is part of the checkpoint) but not applied: LLaVA takes an encoder layer's hidden states.
-    _post_layernorm: LayerNorm,
+    /// Loaded and saved (it is part of the checkpoint) but not applied: LLaVA takes an encoder layer's
+    /// hidden states.
+    post_layernorm: LayerNorm,
 }
 
 impl SiglipVisionTower {
@@ -74,7 +80,27 @@ impl SiglipVisionTower {
             });
         }
         let post = LayerNorm::load(w, &format!("{prefix}.post_layernorm"), h)?;
-        Ok(SiglipVisionTower { config, patch_weight, patch_bias, position_embedding, layers, _post_layernorm: post })
+        Ok(SiglipVisionTower { config, patch_weight, patch_bias, position_embedding, layers, post_layernorm: post })
+    }
+
+    /// Every weight under `prefix` with its transformers name.
+    pub fn named_weights<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Tensor)>) {
+        let e = format!("{prefix}.embeddings");
+        out.push((format!("{e}.patch_embedding.weight"), &self.patch_weight));
+        out.push((format!("{e}.patch_embedding.bias"), &self.patch_bias));
+        out.push((format!("{e}.position_embedding.weight"), &self.position_embedding));
+        for (l, layer) in self.layers.iter().enumerate() {
+            let q = format!("{prefix}.encoder.layers.{l}");
+            layer.layer_norm1.named(&format!("{q}.layer_norm1"), out);
+            layer.q_proj.named(&format!("{q}.self_attn.q_proj"), out);
+            layer.k_proj.named(&format!("{q}.self_attn.k_proj"), out);
+            layer.v_proj.named(&format!("{q}.self_attn.v_proj"), out);
+            layer.out_proj.named(&format!("{q}.self_attn.out_proj"), out);
+            layer.layer_norm2.named(&format!("{q}.layer_norm2"), out);
+            layer.fc1.named(&format!("{q}.mlp.fc1"), out);
+            layer.fc2.named(&format!("{q}.mlp.fc2"), out);
+        }
+        self.post_layernorm.named(&format!("{prefix}.post_layernorm"), out);
     }
 
     /// Hidden states `[tiles, patches, hidden]` of `pixel_values` `[tiles, channels, size, size]` at

@@ -22,7 +22,8 @@ fn before_first() -> i32 {
     -1
 }
 
-/// One result line: the submitter's id and labels beside the critic's verdict.
+/// One result line: the submitter's id, image reference (`sha256:<hex>` for stored images) and labels beside
+/// the critic's verdict.
 fn line(row: &ResultRow) -> Value {
     let item = &row.item;
     let verdict = row.verdict.as_ref();
@@ -32,6 +33,7 @@ fn line(row: &ResultRow) -> Value {
     json!({
         "position": row.position,
         "id": item.get("id"),
+        "image": item.get("image"),
         "template": row.template,
         "verdict": verdict,
         "prediction": prediction,
