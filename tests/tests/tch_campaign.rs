@@ -1,4 +1,4 @@
-//! `tch_campaign_*`: a campaign whose generation, judging and training all run the tch backend, through
+//! `backend_tch_campaign_*`: a campaign whose generation, judging and training all run the tch backend, through
 //! the real binaries, RabbitMQ and Postgres: the tiny random Qwen2 as the policy and the tiny random
 //! LLaVA-OneVision as the critic. The critic's text is random, so most verdicts are unparsed; the round
 //! must still finish (completed, or failed with the reason recorded) without a service falling over.
@@ -19,7 +19,7 @@ const TEMPERATURE: f64 = 0.8;
 const TOP_P: f64 = 0.9;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn tch_campaign_samples_and_judges_with_real_models_and_survives_unparsed_verdicts() -> anyhow::Result<()> {
+async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_unparsed_verdicts() -> anyhow::Result<()> {
     let policy_dir = fixtures::qwen2_fixtures()?.join("qwen2");
     let llava = fixtures::llava_fixtures()?;
     let critic_dir = llava.join("llava-ov");

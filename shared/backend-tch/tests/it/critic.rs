@@ -24,7 +24,7 @@ fn judge(prompt: &str, image: Option<String>, critic: &str) -> JudgeRequest {
 }
 
 #[test]
-fn tch_critic_with_an_image_is_the_vision_models_greedy_text() -> Result<()> {
+fn backend_tch_critic_with_an_image_is_the_vision_models_greedy_text() -> Result<()> {
     let backend = Backend::new("critic-vision", |c| {
         c.critic_max_new_tokens = 12;
         c.judge_batch_size = 2;
@@ -58,7 +58,7 @@ fn tch_critic_with_an_image_is_the_vision_models_greedy_text() -> Result<()> {
 }
 
 #[test]
-fn tch_critic_text_only_checkpoint_is_the_text_models_greedy_text() -> Result<()> {
+fn backend_tch_critic_text_only_checkpoint_is_the_text_models_greedy_text() -> Result<()> {
     let backend = Backend::new("critic-text", |c| c.critic_max_new_tokens = 10)?;
     let folder = qwen2().display().to_string();
     let got = backend.backends.critic.judge(&[judge(&format!("<image>\n{PROMPT}"), None, &folder)]);
@@ -71,7 +71,7 @@ fn tch_critic_text_only_checkpoint_is_the_text_models_greedy_text() -> Result<()
 }
 
 #[test]
-fn tch_critic_missing_or_corrupt_image_fails_its_item_only_and_names_it() -> Result<()> {
+fn backend_tch_critic_missing_or_corrupt_image_fails_its_item_only_and_names_it() -> Result<()> {
     let backend = Backend::new("critic-bad", |c| c.critic_max_new_tokens = 4)?;
     let critic = llava().join("llava-ov").display().to_string();
     let good = backend.put_image(std::fs::read(llava().join("image-1.png"))?)?;

@@ -42,7 +42,7 @@ fn direct(model: &TextModel, r: &GenerateRequest) -> Result<Vec<String>> {
 }
 
 #[test]
-fn tch_policy_samples_are_the_text_models_greedy_and_seeded() -> Result<()> {
+fn backend_tch_policy_samples_are_the_text_models_greedy_and_seeded() -> Result<()> {
     // two prompts per forward pass, so the five requests of a setting span three passes
     let backend = Backend::new("policy-text", |c| c.generate_batch_size = 2)?;
     let folder = qwen2().display().to_string();
@@ -76,7 +76,7 @@ fn tch_policy_samples_are_the_text_models_greedy_and_seeded() -> Result<()> {
 }
 
 #[test]
-fn tch_policy_puts_the_image_before_the_question_on_a_vision_checkpoint() -> Result<()> {
+fn backend_tch_policy_puts_the_image_before_the_question_on_a_vision_checkpoint() -> Result<()> {
     let backend = Backend::new("policy-vision", |_| ())?;
     let checkpoint = llava().join("llava-ov");
     let image_path = llava().join("image-0.png");
@@ -113,7 +113,7 @@ fn tch_policy_puts_the_image_before_the_question_on_a_vision_checkpoint() -> Res
 }
 
 #[test]
-fn tch_policy_bad_requests_fail_alone_and_name_the_problem() -> Result<()> {
+fn backend_tch_policy_bad_requests_fail_alone_and_name_the_problem() -> Result<()> {
     let backend = Backend::new("policy-bad", |_| ())?;
     let folder = qwen2().display().to_string();
     let good = request("Fine question", &folder, 2, 1, 0.7);
