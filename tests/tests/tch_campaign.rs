@@ -19,7 +19,8 @@ const TEMPERATURE: f64 = 0.8;
 const TOP_P: f64 = 0.9;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_unparsed_verdicts() -> anyhow::Result<()> {
+async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_unparsed_verdicts() -> anyhow::Result<()>
+{
     let policy_dir = fixtures::qwen2_fixtures()?.join("qwen2");
     let llava = fixtures::llava_fixtures()?;
     let critic_dir = llava.join("llava-ov");
