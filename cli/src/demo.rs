@@ -23,8 +23,9 @@ pub struct DemoArgs {
 }
 
 const FAKE_NOTE: &str = "NOTE: this demo runs on the FAKE model backend: responses and critic verdicts are \
-deterministic hashes, not model outputs. It shows the job system (saga, queues, exactly-once counts); the \
-tch model backend is not wired in yet.";
+deterministic hashes, not model outputs. It shows the job system (saga, queues, exactly-once counts). The \
+tch backend runs generation, judging and training, but the small trained policy and critic this demo will \
+use are not built yet.";
 
 /// `api_url` and `token` are the global options: with `--api-url` (or `CRITICLOOP_API_URL`) the demo
 /// uses that running API instead of starting services locally.
