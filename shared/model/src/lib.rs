@@ -14,6 +14,7 @@ pub mod cache;
 pub mod chat;
 pub mod config;
 pub mod error;
+pub mod fixtures;
 pub mod generate;
 pub mod llava;
 pub mod logprobs;

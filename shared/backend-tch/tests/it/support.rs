@@ -1,73 +1,28 @@
-//! The model crate's tiny random checkpoints (`shared/model/fixtures/*.py`), built with `$CRITICLOOP_PYTHON`
-//! on first use and cached where the model tests cache them (same key: the scripts' bytes and the Python
-//! path), and a tch backend over a fresh local artifact store.
+//! The model crate's tiny random checkpoints (`model::fixtures`, shared with the model tests), and a tch
+//! backend over a fresh local artifact store.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use artifacts::{ArtifactStore, StoreConfig};
 use backend::{BackendConfig, Backends, TchConfig};
-use sha2::{Digest, Sha256};
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../model/fixtures");
-
-fn cache_root() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(t) => Path::new(&t).join("..").join("fixtures"),
-        None => std::env::temp_dir().join("criticloop-model-fixtures"),
-    }
-}
-
-fn build(script: &str, imports: &[&str], tag: &str) -> Result<PathBuf> {
-    let py = PathBuf::from(std::env::var_os("CRITICLOOP_PYTHON").context(
-        "CRITICLOOP_PYTHON is not set: these tests build their tiny checkpoints with the project's Python \
-         environment; run `source scripts/env` first",
-    )?);
-    let script = format!("{FIXTURES}/{script}");
-    let mut h = Sha256::new();
-    h.update(std::fs::read(&script).with_context(|| format!("reading {script}"))?);
-    for import in imports {
-        h.update(std::fs::read(format!("{FIXTURES}/{import}")).with_context(|| format!("reading {import}"))?);
-    }
-    h.update(py.to_string_lossy().as_bytes());
-    let dir = cache_root().join(format!("{tag}-{}", hex::encode(&h.finalize()[..8])));
-    if dir.join("reference.json").is_file() {
-        return Ok(dir);
-    }
-    let tmp = cache_root().join(format!("{tag}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let out = Command::new(&py)
-        .arg(&script)
-        .arg("make")
-        .arg(&tmp)
-        .env("TRANSFORMERS_VERBOSITY", "error")
-        .env("HF_HUB_OFFLINE", "1")
-        .output()
-        .with_context(|| format!("running {script}"))?;
-    if !out.status.success() {
-        bail!("{script} make failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    }
-    if std::fs::rename(&tmp, &dir).is_err() && !dir.join("reference.json").is_file() {
-        bail!("moving {} to {}", tmp.display(), dir.display());
-    }
-    let _ = std::fs::remove_dir_all(&tmp);
-    Ok(dir)
-}
 
 /// The tiny Qwen2 checkpoint (with chat template).
 pub fn qwen2() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| build("qwen2_fixture.py", &[], "qwen2").expect("the Qwen2 fixture").join("qwen2"))
+    DIR.get_or_init(|| {
+        model::fixtures::build("qwen2_fixture.py", &[], "qwen2").expect("the Qwen2 fixture").join("qwen2")
+    })
 }
 
 /// The folder of the complete tiny LLaVA-OneVision checkpoint (`llava-ov`) and its images (`image-N.png`).
 pub fn llava() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        build("llava_generate_fixture.py", &["qwen2_fixture.py"], "llava-generate").expect("the LLaVA fixture")
+        model::fixtures::build("llava_generate_fixture.py", &["qwen2_fixture.py"], "llava-generate")
+            .expect("the LLaVA fixture")
     })
 }
 

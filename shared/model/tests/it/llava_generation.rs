@@ -209,18 +209,13 @@ fn parity_llava_onevision_saved_checkpoint_loads_in_transformers_with_the_same_l
     // criticloop reads back what it wrote, strictly
     let reloaded = VisionModel::load(&saved, &LoadOptions { dtype: Dtype::F32, device: Device::Cpu })?;
     assert_eq!(reloaded.model.named_weights().len(), model.model.named_weights().len());
-    let out = std::process::Command::new(crate::support::python())
-        .arg(crate::support::LLAVA_GENERATE_SCRIPT)
-        .arg("compare")
-        .arg(&original)
-        .arg(&saved)
-        .env("TRANSFORMERS_VERBOSITY", "error")
-        .env("HF_HUB_OFFLINE", "1")
-        .output()?;
+    let compared = model::fixtures::run(
+        crate::support::LLAVA_GENERATE_SCRIPT,
+        &[std::ffi::OsStr::new("compare"), original.as_os_str(), saved.as_os_str()],
+    );
     let _ = std::fs::remove_dir_all(&saved);
-    anyhow::ensure!(out.status.success(), "compare: {}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value =
-        serde_json::from_str(String::from_utf8(out.stdout)?.lines().last().context("output")?)?;
+    let stdout = compared.map_err(anyhow::Error::msg)?;
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().context("output")?)?;
     let diff = report["max_abs_logit_diff"].as_f64().context("max_abs_logit_diff")?;
     assert!(diff < 1e-6, "transformers' logits of the saved checkpoint differ by {diff:e}");
     Ok(())

@@ -1,54 +1,39 @@
-//! Fixtures for the parity tests: tiny random Qwen2 checkpoints and transformers' outputs for them, made by
-//! `fixtures/qwen2_fixture.py` with `$CRITICLOOP_PYTHON` and cached by the script's hash.
+//! Fixtures for the parity tests: tiny random Qwen2 and LLaVA-OneVision checkpoints and transformers'
+//! outputs for them, made by the scripts in `fixtures/` through `model::fixtures` (cached by content).
 //! Not every helper is used by every test module.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
 use model::tch::{Kind, Tensor};
-use sha2::{Digest, Sha256};
 
-pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/qwen2_fixture.py");
-pub const LLAVA_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llava_fixture.py");
-pub const LLAVA_GENERATE_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llava_generate_fixture.py");
+/// The fixture scripts (file names in `model::fixtures::SCRIPTS`).
+pub const SCRIPT: &str = "qwen2_fixture.py";
+pub const LLAVA_SCRIPT: &str = "llava_fixture.py";
+pub const LLAVA_GENERATE_SCRIPT: &str = "llava_generate_fixture.py";
 
+/// The project's Python (panics with what to do when `$CRITICLOOP_PYTHON` is unset).
 pub fn python() -> PathBuf {
-    match std::env::var_os("CRITICLOOP_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => panic!(
-            "CRITICLOOP_PYTHON is not set: the model parity tests need the project's Python environment \
-             (torch, transformers) to build their reference checkpoints; run `source scripts/env` first"
-        ),
-    }
+    model::fixtures::python().unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn cache_root() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(t) => Path::new(&t).join("..").join("fixtures"),
-        None => std::env::temp_dir().join("criticloop-model-fixtures"),
-    }
+fn built(script: &str, imports: &[&str], tag: &str) -> PathBuf {
+    model::fixtures::build(script, imports, tag).unwrap_or_else(|e| panic!("building the {tag} fixtures failed: {e}"))
 }
 
 /// The fixture folder (built on first use, shared by every test of the process and later runs).
 pub fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| match build_fixtures(SCRIPT, &[], "qwen2") {
-        Ok(p) => p,
-        Err(e) => panic!("building the model fixtures failed: {e:#}"),
-    })
+    DIR.get_or_init(|| built(SCRIPT, &[], "qwen2"))
 }
 
 /// The LLaVA-OneVision fixture folder (`fixtures/llava_fixture.py`).
 pub fn llava_fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| match build_fixtures(LLAVA_SCRIPT, &[], "llava") {
-        Ok(p) => p,
-        Err(e) => panic!("building the LLaVA fixtures failed: {e:#}"),
-    })
+    DIR.get_or_init(|| built(LLAVA_SCRIPT, &[], "llava"))
 }
 
 /// The complete LLaVA-OneVision checkpoint (tokenizer, processor) and transformers' processor outputs
@@ -56,59 +41,12 @@ pub fn llava_fixtures() -> &'static Path {
 /// `qwen2_fixture.py`).
 pub fn llava_generate_fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| match build_fixtures(LLAVA_GENERATE_SCRIPT, &[SCRIPT], "llava-generate") {
-        Ok(p) => p,
-        Err(e) => panic!("building the LLaVA generation fixtures failed: {e:#}"),
-    })
-}
-
-/// Runs `script_path make DIR` once per content of the script, the scripts it imports (`imports`) and
-/// the Python interpreter; later calls find the cached folder.
-fn build_fixtures(script_path: &str, imports: &[&str], tag: &str) -> Result<PathBuf> {
-    let script = std::fs::read(script_path).with_context(|| format!("reading {script_path}"))?;
-    let py = python();
-    let mut h = Sha256::new();
-    h.update(&script);
-    for import in imports {
-        h.update(std::fs::read(import).with_context(|| format!("reading {import}"))?);
-    }
-    h.update(py.to_string_lossy().as_bytes());
-    let key = hex::encode(&h.finalize()[..8]);
-    let dir = cache_root().join(format!("{tag}-{key}"));
-    if dir.join("reference.json").is_file() {
-        return Ok(dir);
-    }
-    let tmp = cache_root().join(format!("{tag}-{key}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    run_script(script_path, &[Path::new("make"), &tmp])?;
-    match std::fs::rename(&tmp, &dir) {
-        Ok(()) => {}
-        // another test process finished first: use its copy
-        Err(_) if dir.join("reference.json").is_file() => {
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-        Err(e) => return Err(e).with_context(|| format!("moving {} to {}", tmp.display(), dir.display())),
-    }
-    Ok(dir)
+    DIR.get_or_init(|| built(LLAVA_GENERATE_SCRIPT, &[SCRIPT], "llava-generate"))
 }
 
 /// Runs the Qwen2 fixture script with `args`, failing with its stderr.
 pub fn run_python(args: &[&Path]) -> Result<()> {
-    run_script(SCRIPT, args)
-}
-
-fn run_script(script: &str, args: &[&Path]) -> Result<()> {
-    let out = Command::new(python())
-        .arg(script)
-        .args(args)
-        .env("TRANSFORMERS_VERBOSITY", "error")
-        .env("HF_HUB_OFFLINE", "1")
-        .output()
-        .context("running the fixture script with $CRITICLOOP_PYTHON")?;
-    if !out.status.success() {
-        bail!("fixture script {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
+    model::fixtures::run(SCRIPT, args).map(drop).map_err(anyhow::Error::msg)
 }
 
 pub fn checkpoint(name: &str) -> PathBuf {

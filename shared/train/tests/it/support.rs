@@ -10,7 +10,6 @@ use std::sync::OnceLock;
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
-pub const MODEL_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../model/fixtures/qwen2_fixture.py");
 pub const DPO_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/dpo_fixture.py");
 
 pub fn python() -> PathBuf {
@@ -20,13 +19,6 @@ pub fn python() -> PathBuf {
             "CRITICLOOP_PYTHON is not set: the DPO parity tests need the project's Python environment (torch, \
              transformers, trl); run `source scripts/env` first"
         ),
-    }
-}
-
-fn cache_root() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(t) => Path::new(&t).join("..").join("fixtures"),
-        None => std::env::temp_dir().join("criticloop-model-fixtures"),
     }
 }
 
@@ -74,18 +66,12 @@ fn cached(dir: PathBuf, done: &str, make: impl FnOnce(&Path) -> Result<()>) -> R
     Ok(dir)
 }
 
-/// The model crate's fixture folder (same key as its tests, so both share one copy).
+/// The model crate's fixture folder (`model::fixtures`, one copy shared with its tests).
 pub fn model_fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let build = || -> Result<PathBuf> {
-            let script = std::fs::read(MODEL_SCRIPT).with_context(|| format!("reading {MODEL_SCRIPT}"))?;
-            let key = hash_of(&[&script, python().to_string_lossy().as_bytes()]);
-            cached(cache_root().join(format!("qwen2-{key}")), "reference.json", |tmp| {
-                run_python(MODEL_SCRIPT, &[Path::new("make"), tmp])
-            })
-        };
-        build().unwrap_or_else(|e| panic!("building the model fixtures failed: {e:#}"))
+        model::fixtures::build("qwen2_fixture.py", &[], "qwen2")
+            .unwrap_or_else(|e| panic!("building the model fixtures failed: {e}"))
     })
 }
 
@@ -99,7 +85,7 @@ pub fn trl_runs(tag: &str, spec: &serde_json::Value) -> Result<PathBuf> {
     let script = std::fs::read(DPO_SCRIPT).with_context(|| format!("reading {DPO_SCRIPT}"))?;
     let spec_text = serde_json::to_string(spec)?;
     let key = hash_of(&[&script, spec_text.as_bytes(), python().to_string_lossy().as_bytes()]);
-    cached(cache_root().join(format!("trl-{tag}-{key}")), "spec.json", |tmp| {
+    cached(model::fixtures::cache_root().join(format!("trl-{tag}-{key}")), "spec.json", |tmp| {
         let spec_path = tmp.join("spec.json.in");
         std::fs::write(&spec_path, &spec_text)?;
         run_python(DPO_SCRIPT, &[Path::new("trl"), &spec_path, tmp])?;
