@@ -15,11 +15,10 @@
 //! - artifact store failures: as in the tch backend (missing or corrupt is permanent, I/O transient).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use backend::{BackendError, ExternalConfig, TrainRequest, TrainedCheckpoint, Trainer};
-use backend_tch::Checkpoints;
+use backend_tch::{Checkpoints, RunDir};
 use serde_json::{Value, json};
 
 use crate::output;
@@ -127,7 +126,7 @@ impl Trainer for ExternalTrainer {
         );
         let _entered = span.enter();
         let run = RunDir::create(&self.runs)?;
-        let trained = self.run(request, &run.0)?;
+        let trained = self.run(request, run.path())?;
         tracing::info!(uri = %trained.uri, "trained checkpoint stored");
         Ok(trained)
     }
@@ -153,26 +152,4 @@ fn environment(v: &Values<'_>) -> Vec<(String, String)> {
         env.push(("PYTHONUNBUFFERED".into(), "1".into()));
     }
     env
-}
-
-/// A fresh, absolute run folder, removed when the run ends (the output is moved out when stored).
-struct RunDir(PathBuf);
-
-impl RunDir {
-    fn create(runs: &Path) -> Result<Self, BackendError> {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let dir = runs.join(format!("{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        let created = std::fs::create_dir_all(&dir).and_then(|()| std::path::absolute(&dir));
-        let dir =
-            created.map_err(|e| BackendError::Transient(format!("creating the run folder {}: {e}", dir.display())))?;
-        Ok(RunDir(dir))
-    }
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

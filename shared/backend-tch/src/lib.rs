@@ -33,6 +33,7 @@ pub mod io;
 mod loaded;
 pub mod pairs;
 mod policy;
+mod run_dir;
 mod trainer;
 mod unsupported;
 
@@ -44,6 +45,7 @@ pub use checkpoints::Checkpoints;
 pub use critic::{TchCritic, critic_text};
 pub use loaded::ModelCache;
 pub use policy::{TchPolicy, generate_config};
+pub use run_dir::RunDir;
 pub use trainer::{TchTrainer, trl_metrics};
 
 /// Builds the configured backend: `tch` here, every other kind by `backend::build`. Call it inside the

@@ -4,7 +4,6 @@
 //! directory artifact, with the metrics TRL logs and the pairs it skipped.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use backend::{BackendError, TchConfig, TrainRequest, TrainedCheckpoint, Trainer};
@@ -13,6 +12,7 @@ use serde_json::{Map, Value, json};
 use train::{DpoConfig, DpoTrainer, PairMetrics, Schedule, StepMetrics, TrainError};
 
 use crate::checkpoints::Checkpoints;
+use crate::run_dir::RunDir;
 
 pub struct TchTrainer {
     config: TchConfig,
@@ -185,8 +185,8 @@ impl Trainer for TchTrainer {
         let span = tracing::info_span!("tch.train", base = %request.base_uri, pairs = request.pairs.len());
         let _entered = span.enter();
         let out = RunDir::create(&self.runs)?;
-        let metrics = self.run(request, &out.0)?;
-        let uri = self.checkpoints.publish(&out.0)?;
+        let metrics = self.run(request, out.path())?;
+        let uri = self.checkpoints.publish(out.path())?;
         tracing::info!(%uri, "trained checkpoint published");
         Ok(TrainedCheckpoint { uri, metrics })
     }
@@ -238,26 +238,5 @@ fn train_error(what: &str, e: TrainError) -> BackendError {
             BackendError::Permanent(format!("DPO {what}: {e}"))
         }
         other => BackendError::Transient(format!("DPO {what}: {other}")),
-    }
-}
-
-/// A fresh output folder for one training run, removed unless it was published (moved away).
-struct RunDir(PathBuf);
-
-impl RunDir {
-    fn create(runs: &Path) -> Result<Self, BackendError> {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let dir = runs.join(format!("{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| BackendError::Transient(format!("creating the run folder {}: {e}", dir.display())))?;
-        Ok(RunDir(dir))
-    }
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
