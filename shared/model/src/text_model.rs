@@ -45,15 +45,7 @@ impl TextModel {
     pub fn generate_text(&self, prompts: &[&str], cfg: &GenerateConfig) -> Result<Vec<Vec<(String, Completion)>>> {
         let ids: Vec<Vec<u32>> = prompts.iter().map(|p| self.tokenizer.encode(p, false)).collect::<Result<_>>()?;
         let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
-        generate(&self.model, &refs, cfg)?
-            .into_iter()
-            .map(|samples| {
-                samples
-                    .into_iter()
-                    .map(|c| Ok((self.tokenizer.decode(&c.tokens, true)?, c)))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .collect()
+        decode_completions(&self.tokenizer, generate(&self.model, &refs, cfg)?)
     }
 
     /// Log-probability of `response` after `prompt` (texts, tokenised separately as DPO pipelines do).
@@ -89,4 +81,15 @@ pub(crate) fn optional_chat_template(dir: &Path) -> Result<Option<ChatTemplate>>
         Err(crate::ModelError::NoChatTemplate { .. }) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Each completion with its decoded text (special tokens skipped), `[prompt][sample]`.
+pub(crate) fn decode_completions(
+    tokenizer: &TextTokenizer,
+    completions: Vec<Vec<Completion>>,
+) -> Result<Vec<Vec<(String, Completion)>>> {
+    completions
+        .into_iter()
+        .map(|samples| samples.into_iter().map(|c| Ok((tokenizer.decode(&c.tokens, true)?, c))).collect())
+        .collect()
 }

@@ -15,7 +15,7 @@ use crate::llava::preprocess::{ImageProcessorConfig, preprocess, preprocess_base
 use crate::llava::tokens::{expand_image_tokens, expand_video_tokens, image_token_count, video_token_count};
 use crate::llava::{ImageInput, LlavaOnevision};
 use crate::options::LoadOptions;
-use crate::text_model::{optional_chat_template, stop_token_ids};
+use crate::text_model::{decode_completions, optional_chat_template, stop_token_ids};
 use crate::tokenizer::TextTokenizer;
 
 pub struct VisionModel {
@@ -133,14 +133,6 @@ impl VisionModel {
         let videos: Vec<Tensor> = encoded.iter().flat_map(|e| e.videos.iter().map(Tensor::shallow_clone)).collect();
         let lm = self.model.language_model();
         let embed = |batch_ids: &Tensor| self.model.embed_multimodal(batch_ids, &images, &videos);
-        generate_with(lm, &ids, cfg, &embed)?
-            .into_iter()
-            .map(|samples| {
-                samples
-                    .into_iter()
-                    .map(|c| Ok((self.tokenizer.decode(&c.tokens, true)?, c)))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .collect()
+        decode_completions(&self.tokenizer, generate_with(lm, &ids, cfg, &embed)?)
     }
 }
