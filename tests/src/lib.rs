@@ -4,6 +4,7 @@
 pub mod backlog;
 pub mod campaign;
 pub mod chaos;
+pub mod checkpoints;
 pub mod cli;
 pub mod counts;
 pub mod fixtures;

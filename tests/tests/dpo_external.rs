@@ -5,10 +5,9 @@
 
 use anyhow::Context;
 use artifacts::{ArtifactStore, Kind, StoreConfig};
-use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, fixtures};
+use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, checkpoints, fixtures};
 use model::{LoadOptions, Qwen2ForCausalLM, TextModel};
-use serde_json::{Value, json};
-use std::path::Path;
+use serde_json::json;
 use std::time::Duration;
 
 const LAUNCHER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/trainers/trl_dpo.py");
@@ -62,12 +61,7 @@ async fn dpo_external_trains_a_round_with_trl_and_fails_a_round_with_the_command
 
     // the checkpoint row: parent = the base, TRL's metrics as the launcher wrote them, the run's own
     let pool = cluster.pool().await?;
-    let checkpoint = round["result_checkpoint_id"].as_str().context("result checkpoint")?;
-    let (parent, uri, metrics): (Option<uuid::Uuid>, String, Value) =
-        sqlx::query_as("select parent_id, uri, metrics from checkpoints where id = $1::uuid")
-            .bind(checkpoint)
-            .fetch_one(&pool)
-            .await?;
+    let (parent, uri, metrics) = checkpoints::of_round(&pool, round).await?;
     assert_eq!(parent.map(|p| p.to_string()).as_deref(), round["base_checkpoint_id"].as_str());
     for key in [
         "loss",
@@ -103,7 +97,7 @@ async fn dpo_external_trains_a_round_with_trl_and_fails_a_round_with_the_command
 
     // the registered checkpoint downloads, loads in criticloop's runtime and differs from the base
     let digest = artifacts::Digest::parse(&uri).map_err(|e| anyhow::anyhow!("checkpoint uri `{uri}`: {e}"))?;
-    let download = tempdir("dpo-external")?;
+    let download = checkpoints::tempdir("dpo-external")?;
     let trained_dir = download.join("trained");
     let manifest = store.download_dir(Kind::Checkpoint, &digest, &trained_dir).await?;
     let files: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
@@ -111,7 +105,11 @@ async fn dpo_external_trains_a_round_with_trl_and_fails_a_round_with_the_command
     let trained = TextModel::load(&trained_dir, &LoadOptions::default())?;
     assert!(trained.chat_template.is_some(), "the chat template travels with the checkpoint");
     drop(trained);
-    let changed = max_weight_change(&base_dir, &trained_dir)?;
+    let opts = LoadOptions::default();
+    let changed = checkpoints::max_weight_change(
+        &Qwen2ForCausalLM::load(&base_dir, &opts)?,
+        &Qwen2ForCausalLM::load(&trained_dir, &opts)?,
+    )?;
     assert!(changed > 1e-4, "weights barely moved: max |delta| {changed}");
 
     // the command's output reached the task's span (the log prints the span path of each event)
@@ -148,23 +146,4 @@ async fn dpo_external_trains_a_round_with_trl_and_fails_a_round_with_the_command
     pool.close().await;
     let _ = std::fs::remove_dir_all(&download);
     cluster.teardown().await
-}
-
-/// The largest absolute difference between the two checkpoints' weights.
-fn max_weight_change(base: &Path, trained: &Path) -> anyhow::Result<f64> {
-    let opts = LoadOptions::default();
-    let reference = Qwen2ForCausalLM::load(base, &opts)?;
-    let policy = Qwen2ForCausalLM::load(trained, &opts)?;
-    let mut changed = 0f64;
-    for ((name, a), (other, b)) in reference.named_weights().into_iter().zip(policy.named_weights()) {
-        anyhow::ensure!(name == other, "weight order differs: {name} vs {other}");
-        changed = changed.max((a - b).abs().max().double_value(&[]));
-    }
-    Ok(changed)
-}
-
-fn tempdir(tag: &str) -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("criticloop-{tag}-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

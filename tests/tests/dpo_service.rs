@@ -4,7 +4,7 @@
 
 use artifacts::{ArtifactStore, Kind, StoreConfig};
 use backend::TrainPair;
-use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, fixtures};
+use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, checkpoints, fixtures};
 use model::tch::{Kind as TensorKind, Tensor};
 use model::{ChatTemplate, LoadOptions, Qwen2ForCausalLM, TextModel, TextTokenizer};
 use serde_json::{Value, json};
@@ -63,12 +63,7 @@ async fn dpo_service_trains_a_round_on_tch_and_stores_a_loadable_better_checkpoi
 
     // the new checkpoint: parent = the base, TRL's metrics, the long pair reported and skipped
     let pool = cluster.pool().await?;
-    let checkpoint = round["result_checkpoint_id"].as_str().expect("result checkpoint");
-    let (parent, uri, metrics): (Option<uuid::Uuid>, String, Value) =
-        sqlx::query_as("select parent_id, uri, metrics from checkpoints where id = $1::uuid")
-            .bind(checkpoint)
-            .fetch_one(&pool)
-            .await?;
+    let (parent, uri, metrics) = checkpoints::of_round(&pool, round).await?;
     assert_eq!(parent.map(|p| p.to_string()).as_deref(), round["base_checkpoint_id"].as_str());
     for key in [
         "loss",
@@ -101,7 +96,7 @@ async fn dpo_service_trains_a_round_on_tch_and_stores_a_loadable_better_checkpoi
     // it is a `sha256:` directory artifact that criticloop's runtime loads
     let digest = artifacts::Digest::parse(&uri).map_err(|e| anyhow::anyhow!("checkpoint uri `{uri}`: {e}"))?;
     assert!(uri.starts_with("sha256:"), "{uri}");
-    let download = tempdir("dpo-service")?;
+    let download = checkpoints::tempdir("dpo-service")?;
     let trained_dir = download.join("trained");
     store.download_dir(Kind::Checkpoint, &digest, &trained_dir).await?;
     let trained = TextModel::load(&trained_dir, &LoadOptions::default())?;
@@ -152,11 +147,7 @@ fn compare(base: &Path, trained: &Path, pairs: &[TrainPair]) -> anyhow::Result<(
     let opts = LoadOptions::default();
     let reference = Qwen2ForCausalLM::load(base, &opts)?;
     let policy = Qwen2ForCausalLM::load(trained, &opts)?;
-    let mut changed = 0f64;
-    for ((name, a), (other, b)) in reference.named_weights().into_iter().zip(policy.named_weights()) {
-        anyhow::ensure!(name == other, "weight order differs: {name} vs {other}");
-        changed = changed.max((a - b).abs().max().double_value(&[]));
-    }
+    let changed = checkpoints::max_weight_change(&reference, &policy)?;
     let refs: Vec<&TokenizedPair> = set.pairs.iter().collect();
     let pad = u32::try_from(reference.config().pad_token_id.unwrap_or(0).max(0))?;
     let batch = PairBatch::new(&refs, pad, &policy)?;
@@ -168,10 +159,4 @@ fn compare(base: &Path, trained: &Path, pairs: &[TrainPair]) -> anyhow::Result<(
     let mean = margins.iter().map(|&m| f64::from(m)).sum::<f64>() / n;
     let accuracy = margins.iter().filter(|&&m| m > 0.0).count() as f64 / n;
     Ok((changed, mean, accuracy))
-}
-
-fn tempdir(tag: &str) -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("criticloop-{tag}-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
