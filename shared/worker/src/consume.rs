@@ -125,6 +125,9 @@ async fn session<H: Handler>(
         let first = tokio::select! {
             next = consumer.next() => next,
             _ = rt.stopped() => break Ok(()),
+            _ = connection_lost(&conn, &channel) => {
+                break Err(anyhow::anyhow!("the broker connection closed under a waiting consumer"))
+            }
         };
         let Some(first) = first else { break Err(anyhow::anyhow!("consumer stream ended")) };
         let mut deliveries = vec![first?];
@@ -158,6 +161,16 @@ async fn session<H: Handler>(
     while in_flight.join_next().await.is_some() {}
     let _ = conn.close(200, "closing".into()).await;
     result
+}
+
+/// Resolves once the connection or the channel is no longer usable. lapin does not always end a waiting
+/// consumer's stream when its connection dies (seen in `chaos_broker`: the events consumer waited on a
+/// dead connection for good while every other consumer of the process reconnected), so the session
+/// also watches the status itself.
+async fn connection_lost(conn: &lapin::Connection, channel: &lapin::Channel) {
+    while conn.status().connected() && channel.status().connected() {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 /// Retries database/broker trouble with backoff (it is not the messages' fault, so it must not use
