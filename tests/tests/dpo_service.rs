@@ -6,34 +6,43 @@ use artifacts::{ArtifactStore, Kind, StoreConfig};
 use backend::TrainPair;
 use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, checkpoints, fixtures};
 use model::tch::{Kind as TensorKind, Tensor};
-use model::{ChatTemplate, LoadOptions, Qwen2ForCausalLM, TextModel, TextTokenizer};
+use model::{LoadOptions, TextModel};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
-use train::TokenizedPair;
 use train::logps::PairBatch;
+use train::{CheckpointText, PolicyModel, TokenizedPair};
 
 const BETA: f64 = 0.1;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn dpo_service_trains_a_round_on_tch_and_stores_a_loadable_better_checkpoint() -> anyhow::Result<()> {
-    let base_dir = fixtures::qwen2_fixtures()?.join("qwen2");
-    let options = ClusterOptions::new("dpo_service");
+/// A cluster whose training service runs DPO on tch (CPU, batch 2, constant learning rate), with `extra`
+/// backend keys; and the backend's work dir.
+fn tch_training(name: &str, extra: &[(&str, &str)]) -> (ClusterOptions, std::path::PathBuf) {
+    let options = ClusterOptions::new(name);
     let work_dir = options.log_dir.join(&options.name).join("tch");
     let training = |o: ClusterOptions, key: &str, value: &str| {
         o.service_env(Service::Training, &format!("CRITICLOOP_BACKEND__{key}"), value)
     };
     let mut options = training(options, "KIND", "tch");
-    for (key, value) in [
+    let dir = work_dir.display().to_string();
+    let keys = [
         ("DEVICE", "cpu"),
-        ("WORK_DIR", &work_dir.display().to_string()),
+        ("WORK_DIR", dir.as_str()),
         ("BATCH_SIZE", "2"),
         ("GRADIENT_ACCUMULATION_STEPS", "1"),
         ("LR_SCHEDULER", "constant"),
         ("WARMUP_RATIO", "0"),
-    ] {
+    ];
+    for (key, value) in keys.iter().chain(extra) {
         options = training(options, key, value);
     }
+    (options, work_dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dpo_service_trains_a_round_on_tch_and_stores_a_loadable_better_checkpoint() -> anyhow::Result<()> {
+    let base_dir = fixtures::qwen2_fixtures()?.join("qwen2");
+    let (options, _) = tch_training("dpo_service", &[]);
     let cluster = Cluster::start(options).await?;
 
     // the base checkpoint, as a directory artifact in the cluster's store
@@ -119,6 +128,83 @@ async fn dpo_service_trains_a_round_on_tch_and_stores_a_loadable_better_checkpoi
     cluster.teardown().await
 }
 
+/// A training service killed mid-run resumes from its last mid-run checkpoint: the round completes with
+/// every step logged once, the steps before the checkpoint not trained again, and the run folder gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn dpo_service_killed_mid_run_resumes_from_its_last_checkpoint() -> anyhow::Result<()> {
+    let base_dir = fixtures::qwen2_fixtures()?.join("qwen2");
+    let (options, work_dir) = tch_training("dpo_resume_service", &[("SAVE_STEPS", "2")]);
+    let options = options.env("CRITICLOOP_LEASE__TTL_MS", 2000).env("CRITICLOOP_LEASE__HEARTBEAT_MS", 300);
+    let mut cluster = Cluster::start(options).await?;
+    let store = ArtifactStore::open(&StoreConfig::local(cluster.artifacts_root()))?;
+    let (base, _) = store.put_dir(Kind::Checkpoint, &base_dir).await?;
+    let questions: Vec<String> = (0..6).map(|i| format!("Which shape is number {i}?")).collect();
+    let dataset = campaign::dataset(&cluster, questions.len(), |i| questions[i].clone()).await?;
+    let epochs: u32 = 12;
+    let spec = campaign::spec(
+        &dataset,
+        1,
+        3,
+        json!({
+            "policy": {"checkpoint": format!("sha256:{}", base.digest)},
+            "training": {"beta": BETA, "learning_rate": 1e-3, "epochs": epochs},
+        }),
+    );
+    let id = campaign::create(&cluster, &spec).await?;
+
+    // kill the training service as soon as a mid-run checkpoint exists
+    let runs = work_dir.join("runs");
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    let checkpoint = loop {
+        let found = std::fs::read_dir(&runs).into_iter().flatten().flatten().find_map(|run| {
+            let ckpts = run.path().join("checkpoints");
+            std::fs::read_dir(ckpts)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|c| c.path())
+                .find(|c| c.join("trainer_state.json").is_file())
+        });
+        if let Some(c) = found {
+            break c;
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "no mid-run checkpoint appeared under {}",
+            runs.display()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    cluster.kill(Service::Training).await;
+    let killed_at: u64 = checkpoint
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("checkpoint-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    eprintln!("dpo_resume_service: killed the training service with {} on disk", checkpoint.display());
+    cluster.start_service(Service::Training)?;
+
+    let view = campaign::wait_finished(&cluster, &id, Duration::from_secs(300)).await?;
+    assert_eq!(view["state"], "completed", "{view:#}");
+    let round = &view["rounds"][0];
+    let pool = cluster.pool().await?;
+    let (_, _, metrics) = checkpoints::of_round(&pool, round).await?;
+    pool.close().await;
+    let pairs = metrics["pairs"].as_u64().expect("pairs");
+    let total = u64::from(epochs) * pairs.div_ceil(2);
+    assert_eq!(metrics["steps"].as_u64(), Some(total), "{metrics:#}");
+    let resumed = metrics["resumed_from_step"].as_u64().expect("resumed_from_step");
+    assert!(resumed >= killed_at && resumed >= 2 && resumed < total, "resumed from {resumed} (killed at {killed_at})");
+    let logged: Vec<u64> =
+        metrics["history"].as_array().expect("history").iter().filter_map(|s| s["step"].as_u64()).collect();
+    assert_eq!(logged, (1..=total).collect::<Vec<_>>(), "every step logged once, in order");
+    assert_eq!(cluster.starts(Service::Training), 2);
+    let left: Vec<_> = std::fs::read_dir(&runs).into_iter().flatten().flatten().map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().starts_with("resumable-")), "run folders left: {left:?}");
+    cluster.teardown().await
+}
+
 /// The round's pairs as the API exports them.
 async fn exported_pairs(cluster: &Cluster, campaign: &str) -> anyhow::Result<Vec<TrainPair>> {
     let body = cluster.get(&format!("/v1/campaigns/{campaign}/rounds/1/pairs")).await?.text().await?;
@@ -140,16 +226,16 @@ async fn exported_pairs(cluster: &Cluster, campaign: &str) -> anyhow::Result<Vec
 /// The largest weight change, and the mean implicit reward margin and accuracy of the usable pairs,
 /// tokenised exactly as the trainer did.
 fn compare(base: &Path, trained: &Path, pairs: &[TrainPair]) -> anyhow::Result<(f64, f64, f64)> {
-    let tokenizer = TextTokenizer::from_dir(base)?;
-    let template = ChatTemplate::from_dir(base)?;
-    let set = backend_tch::pairs::tokenize(pairs, &tokenizer, Some(&template), 256);
+    let text = CheckpointText::from_dir(base)?;
+    let no_images = |r: &str| Err(format!("no image expected, got {r}"));
+    let set = backend_tch::pairs::tokenize(pairs, &text, 256, &no_images);
     anyhow::ensure!(!set.pairs.is_empty(), "no usable pair: {:?}", set.bad);
     let opts = LoadOptions::default();
-    let reference = Qwen2ForCausalLM::load(base, &opts)?;
-    let policy = Qwen2ForCausalLM::load(trained, &opts)?;
-    let changed = checkpoints::max_weight_change(&reference, &policy)?;
+    let reference = PolicyModel::load(base, &opts)?;
+    let policy = PolicyModel::load(trained, &opts)?;
+    let changed = checkpoints::max_weight_change(reference.language_model(), policy.language_model())?;
     let refs: Vec<&TokenizedPair> = set.pairs.iter().collect();
-    let pad = u32::try_from(reference.config().pad_token_id.unwrap_or(0).max(0))?;
+    let pad = u32::try_from(reference.language_model().config().pad_token_id.unwrap_or(0).max(0))?;
     let batch = PairBatch::new(&refs, pad, &policy)?;
     let pi = batch.logps(&policy, false)?;
     let re = batch.logps(&reference, false)?;

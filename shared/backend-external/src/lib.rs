@@ -18,9 +18,10 @@
 //!    with the exit status and wall time; the checkpoint is stored with `put_dir` and its `sha256:` URI
 //!    returned. The trainer module documents which failures are retried.
 //!
-//! Not handled: a worker killed mid-run leaves its command running (the lease's next holder starts a
-//! new run beside it).
+//! A worker killed mid-run cannot stop its command; the next worker on the host to run a command (or to
+//! start) stops it first ([`orphans`]), so two runs of a round never train side by side there.
 
+pub mod orphans;
 mod output;
 mod pairs;
 pub mod process;

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+use crate::orphans::Registry;
+
 /// Lines of stderr kept for the error message.
 pub const TAIL_LINES: usize = 30;
 /// Longest line logged (longer ones are cut, with a note).
@@ -42,9 +44,15 @@ impl Finished {
     }
 }
 
-/// Runs `argv` (in the service's working directory, so relative paths in the template work) with `env` added, the service's own configuration (`CRITICLOOP_*__*`, which holds
-/// its secrets) removed, and at most `timeout` of wall time. Fails only if the command cannot start.
-pub fn run(argv: &[String], env: &[(String, String)], timeout: Option<Duration>) -> std::io::Result<Finished> {
+/// Runs `argv` (in the service's working directory, so relative paths in the template work) with `env`
+/// added, the service's own configuration (`CRITICLOOP_*__*`, which holds its secrets) removed, at most
+/// `timeout` of wall time, registered in `registry` while it runs. Fails only if the command cannot start.
+pub fn run(
+    argv: &[String],
+    env: &[(String, String)],
+    timeout: Option<Duration>,
+    registry: &Registry,
+) -> std::io::Result<Finished> {
     let (program, args) = argv.split_first().ok_or_else(|| std::io::Error::other("empty command"))?;
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -58,6 +66,9 @@ pub fn run(argv: &[String], env: &[(String, String)], timeout: Option<Duration>)
     let mut child = cmd.spawn()?;
     let pgid = Pid::from_raw(i32::try_from(child.id()).map_err(std::io::Error::other)?);
     tracing::info!(pid = child.id(), "training command started");
+    // if this worker dies, the next one to run a command stops this one (see `orphans`)
+    let _registered =
+        registry.register(child.id()).inspect_err(|e| tracing::warn!(error = %e, "registering the command"));
 
     let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
     let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -158,9 +169,13 @@ fn cut(line: &str) -> String {
 mod tests {
     use super::*;
 
+    fn registry() -> Registry {
+        Registry::new(&std::env::temp_dir().join(format!("criticloop-process-{}", std::process::id())))
+    }
+
     fn sh(script: &str, timeout: Option<Duration>) -> Finished {
         let argv = ["sh".to_string(), "-c".to_string(), script.to_string()];
-        run(&argv, &[("GREETING".into(), "hello".into())], timeout).expect("sh runs")
+        run(&argv, &[("GREETING".into(), "hello".into())], timeout, &registry()).expect("sh runs")
     }
 
     #[test]
@@ -188,9 +203,9 @@ mod tests {
     #[test]
     fn process_passes_its_environment_and_reports_a_missing_program() {
         let argv = ["sh".to_string(), "-c".to_string(), "env | grep ^CRITICLOOP_ >&2".to_string()];
-        let f = run(&argv, &[("CRITICLOOP_TRAIN_PAIRS".into(), "p".into())], None).expect("runs");
+        let f = run(&argv, &[("CRITICLOOP_TRAIN_PAIRS".into(), "p".into())], None, &registry()).expect("runs");
         assert!(f.stderr_tail.iter().any(|l| l == "CRITICLOOP_TRAIN_PAIRS=p"), "{:?}", f.stderr_tail);
-        let missing = run(&["/nonexistent/trainer".to_string()], &[], None).expect_err("no program");
+        let missing = run(&["/nonexistent/trainer".to_string()], &[], None, &registry()).expect_err("no program");
         assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
     }
 

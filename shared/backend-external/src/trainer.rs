@@ -21,6 +21,7 @@ use backend::{BackendError, ExternalConfig, TrainRequest, TrainedCheckpoint, Tra
 use backend_tch::{Checkpoints, RunDir};
 use serde_json::{Value, json};
 
+use crate::orphans::Registry;
 use crate::output;
 use crate::pairs::PairWriter;
 use crate::process::{self, Finished};
@@ -32,6 +33,7 @@ pub struct ExternalTrainer {
     checkpoints: Checkpoints,
     pairs: PairWriter,
     runs: PathBuf,
+    registry: Registry,
 }
 
 impl ExternalTrainer {
@@ -39,7 +41,12 @@ impl ExternalTrainer {
     pub fn new(config: &ExternalConfig, checkpoints: Checkpoints, pairs: PairWriter) -> Result<Self, String> {
         let template = Template::parse(&config.command, config.shell)?;
         let runs = config.work_dir.join("runs");
-        Ok(Self { config: config.clone(), template, checkpoints, pairs, runs })
+        let registry = Registry::new(&runs);
+        let stopped = registry.stop_orphans();
+        if !stopped.is_empty() {
+            tracing::warn!(?stopped, "stopped training commands left running by a worker that died");
+        }
+        Ok(Self { config: config.clone(), template, checkpoints, pairs, runs, registry })
     }
 
     fn run(&self, request: &TrainRequest, run: &Path) -> Result<TrainedCheckpoint, BackendError> {
@@ -67,7 +74,8 @@ impl ExternalTrainer {
         let program = self.template.program();
         tracing::info!(command = ?argv, "running the training command");
         let timeout = (self.config.timeout_secs > 0).then(|| Duration::from_secs(self.config.timeout_secs));
-        let finished = process::run(&argv, &env, timeout).map_err(|e| {
+        self.registry.stop_orphans();
+        let finished = process::run(&argv, &env, timeout, &self.registry).map_err(|e| {
             let message = format!("cannot start the training command `{program}` (CRITICLOOP_BACKEND__COMMAND): {e}");
             match e.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => BackendError::Permanent(message),

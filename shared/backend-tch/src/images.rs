@@ -25,24 +25,31 @@ impl Images {
 
     /// The decoded image `[3, height, width]` (uint8) of `reference`.
     pub fn fetch(&self, reference: &str) -> Result<Tensor, BackendError> {
+        let bytes = self.bytes(reference)?;
+        decode_image(&bytes).map_err(|e| BackendError::Permanent(format!("image `{reference}`: {e}")))
+    }
+
+    /// The encoded bytes of `reference`.
+    pub fn bytes(&self, reference: &str) -> Result<Vec<u8>, BackendError> {
         let span = tracing::info_span!("image.fetch", image = %reference);
         let _entered = span.enter();
-        let bytes = match Digest::parse(reference) {
-            Ok(digest) => self.io.block_on(self.store.get(Kind::Image, &digest)).map_err(|e| match e {
-                ArtifactError::NotFound { .. } | ArtifactError::Corrupt { .. } => {
-                    BackendError::Permanent(format!("image `{reference}`: {e}"))
-                }
-                other => BackendError::Transient(format!("image `{reference}`: {other}")),
-            })?,
+        Ok(match Digest::parse(reference) {
+            Ok(digest) => self
+                .io
+                .block_on(self.store.get(Kind::Image, &digest))
+                .map_err(|e| match e {
+                    ArtifactError::NotFound { .. } | ArtifactError::Corrupt { .. } => {
+                        BackendError::Permanent(format!("image `{reference}`: {e}"))
+                    }
+                    other => BackendError::Transient(format!("image `{reference}`: {other}")),
+                })?
+                .to_vec(),
             Err(_) => {
                 let path = Path::new(reference.strip_prefix("file://").unwrap_or(reference));
-                std::fs::read(path)
-                    .map_err(|e| {
-                        BackendError::Permanent(format!("image `{reference}`: reading {}: {e}", path.display()))
-                    })?
-                    .into()
+                std::fs::read(path).map_err(|e| {
+                    BackendError::Permanent(format!("image `{reference}`: reading {}: {e}", path.display()))
+                })?
             }
-        };
-        decode_image(&bytes).map_err(|e| BackendError::Permanent(format!("image `{reference}`: {e}")))
+        })
     }
 }

@@ -20,7 +20,7 @@
 //!   layout as a `sha256:` directory artifact;
 //! - generation and judging answer per item: a bad request (settings, a missing or corrupt image, a prompt
 //!   over the context) fails alone and permanently; a checkpoint that cannot load fails its items;
-//! - bad pairs (an image for the text-only trainer, an empty response, longer than the context, ...) are
+//! - bad pairs (an image for a text-only policy, a missing image, an empty response, longer than the context, ...) are
 //!   reported per pair in the metrics and the rest train; a round with no usable pair fails permanently,
 //!   with every pair's reason.
 
@@ -33,6 +33,7 @@ pub mod io;
 mod loaded;
 pub mod pairs;
 mod policy;
+mod resume;
 mod run_dir;
 mod trainer;
 mod unsupported;
@@ -69,9 +70,13 @@ fn build_tch(config: &TchConfig, store: &artifacts::StoreConfig) -> Result<Backe
             return Err(format!("CRITICLOOP_BACKEND__{key}: must be at least 1"));
         }
     }
-    let trainer = Arc::new(TchTrainer::new(config, Checkpoints::new(store.clone(), io.clone(), &config.work_dir))?);
-    let checkpoints = Arc::new(Checkpoints::new(store.clone(), io.clone(), &config.work_dir));
-    let images = images::Images::new(store, io);
+    let images = images::Images::new(store.clone(), io.clone());
+    let trainer = Arc::new(TchTrainer::new(
+        config,
+        Checkpoints::new(store.clone(), io.clone(), &config.work_dir),
+        images.clone(),
+    )?);
+    let checkpoints = Arc::new(Checkpoints::new(store, io, &config.work_dir));
     let host = Arc::new(host::ModelHost::start(ModelCache::new(trainer::load_options(config)?, config.cached_models))?);
     let policy = Arc::new(TchPolicy {
         host: host.clone(),

@@ -4,14 +4,17 @@
 //! directory artifact, with the metrics TRL logs and the pairs it skipped.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use backend::{BackendError, TchConfig, TrainRequest, TrainedCheckpoint, Trainer};
-use model::{ChatTemplate, Dtype, LoadOptions, ModelError, Qwen2Config, TextTokenizer, parse_device};
+use model::{Dtype, LoadOptions, ModelError, parse_device};
 use serde_json::{Map, Value, json};
-use train::{DpoConfig, DpoTrainer, PairMetrics, Schedule, StepMetrics, TrainError};
+use train::{CheckpointText, DpoConfig, PairMetrics, Schedule, TrainError};
 
 use crate::checkpoints::Checkpoints;
+use crate::images::Images;
+use crate::resume::{History, run_key, save, start_or_resume};
 use crate::run_dir::RunDir;
 
 pub struct TchTrainer {
@@ -19,12 +22,13 @@ pub struct TchTrainer {
     load: LoadOptions,
     schedule: Schedule,
     checkpoints: Checkpoints,
+    images: Images,
     runs: PathBuf,
 }
 
 impl TchTrainer {
     /// Checks the configuration (each error names its `CRITICLOOP_BACKEND__*` key) and the device.
-    pub fn new(config: &TchConfig, checkpoints: Checkpoints) -> Result<Self, String> {
+    pub fn new(config: &TchConfig, checkpoints: Checkpoints, images: Images) -> Result<Self, String> {
         let load = load_options(config)?;
         let schedule = match config.lr_scheduler.as_str() {
             "linear" => Schedule::Linear,
@@ -36,7 +40,8 @@ impl TchTrainer {
                 ));
             }
         };
-        let trainer = Self { config: config.clone(), load, schedule, checkpoints, runs: config.work_dir.join("runs") };
+        let trainer =
+            Self { config: config.clone(), load, schedule, checkpoints, images, runs: config.work_dir.join("runs") };
         // The round supplies beta, learning rate and epochs; check the rest with placeholders for those.
         let probe = TrainRequest {
             base_uri: String::new(),
@@ -74,22 +79,30 @@ impl TchTrainer {
         }
     }
 
-    fn run(&self, request: &TrainRequest, out: &Path) -> Result<Value, BackendError> {
+    /// Trains in the run folder `run`; the trained model is left in `run/model`.
+    fn run(&self, request: &TrainRequest, run: &Path) -> Result<Value, BackendError> {
         let started = Instant::now();
         let base = self.checkpoints.resolve(&request.base_uri)?;
         let context = |what: &str| format!("base checkpoint `{}`: {what}", request.base_uri);
-        let model_config = Qwen2Config::from_file(&base.join("config.json"))
-            .map_err(|e| model_error(&context("reading config.json"), e))?;
-        let tokenizer =
-            TextTokenizer::from_dir(&base).map_err(|e| model_error(&context("loading the tokenizer"), e))?;
-        let chat_template = match ChatTemplate::from_dir(&base) {
-            Ok(t) => Some(t),
-            Err(ModelError::NoChatTemplate { .. }) => None,
-            Err(e) => return Err(model_error(&context("loading the chat template"), e)),
+        let text = CheckpointText::from_dir(&base).map_err(|e| train_error(&context("reading"), e))?;
+        let max_length = self.config.max_length.min(text.context);
+        // a store that does not answer fails the task (it is retried), not the pairs
+        let unavailable: Mutex<Option<BackendError>> = Mutex::new(None);
+        let load_image = |reference: &str| {
+            self.images.bytes(reference).map_err(|e| match e {
+                BackendError::Permanent(m) => m,
+                transient @ BackendError::Transient(_) => {
+                    let message = transient.to_string();
+                    unavailable.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(transient);
+                    message
+                }
+            })
         };
-        let context_len = usize::try_from(model_config.max_position_embeddings).unwrap_or(usize::MAX);
-        let max_length = self.config.max_length.min(context_len);
-        let set = crate::pairs::tokenize(&request.pairs, &tokenizer, chat_template.as_ref(), max_length);
+        let set = crate::pairs::tokenize(&request.pairs, &text, max_length, &load_image);
+        drop(text);
+        if let Some(e) = unavailable.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            return Err(e);
+        }
         let bad: Vec<Value> = set.bad.iter().map(|b| json!({"id": b.id, "reason": b.reason.to_string()})).collect();
         for b in &set.bad {
             tracing::warn!(pair = %b.id, reason = %b.reason, "pair skipped");
@@ -104,32 +117,43 @@ impl TchTrainer {
         }
         let trained_pairs = set.pairs.len();
         let cfg = self.dpo_config(request, max_length);
-        let mut trainer = {
+        let checkpoints = run.join("checkpoints");
+        let history = History::new(run);
+        let (mut trainer, resumed_from) = {
             let _span = tracing::info_span!("dpo.load", base = %base.display()).entered();
-            DpoTrainer::new(&base, set.pairs, cfg.clone(), &self.load).map_err(|e| train_error("loading", e))?
+            start_or_resume(&base, &checkpoints, set.pairs, cfg.clone(), &self.load)
+                .map_err(|e| train_error("loading", e))?
         };
+        let mut steps = history.until(resumed_from);
+        history.reset(&steps).map_err(|e| transient_io("writing the step history", e))?;
         let total = trainer.total_steps();
-        let mut steps: Vec<StepMetrics> = Vec::new();
         {
-            let _span = tracing::info_span!("dpo.train", pairs = trained_pairs, steps = total).entered();
-            trainer
-                .train(None, |m| {
-                    tracing::info!(
-                        step = m.step,
-                        total,
-                        loss = m.pairs.loss,
-                        margin = m.pairs.rewards_margins,
-                        accuracy = m.pairs.rewards_accuracies,
-                        seconds = m.seconds,
-                        "dpo step"
-                    );
-                    steps.push(m.clone());
-                })
-                .map_err(|e| train_error("training", e))?;
+            let _span = tracing::info_span!("dpo.train", pairs = trained_pairs, steps = total, resumed_from).entered();
+            while !trainer.is_done() {
+                let m = trainer.step().map_err(|e| train_error("training", e))?;
+                tracing::info!(
+                    step = m.step,
+                    total,
+                    loss = m.pairs.loss,
+                    margin = m.pairs.rewards_margins,
+                    accuracy = m.pairs.rewards_accuracies,
+                    seconds = m.seconds,
+                    "dpo step"
+                );
+                history.append(&m).map_err(|e| transient_io("writing the step history", e))?;
+                let save_steps = self.config.save_steps;
+                if save_steps > 0 && m.step.is_multiple_of(save_steps) && !trainer.is_done() {
+                    let _span = tracing::info_span!("dpo.checkpoint", step = m.step).entered();
+                    save(&trainer, &checkpoints).map_err(|e| train_error("checkpointing", e))?;
+                }
+                steps.push(m);
+            }
         }
+        let out = run.join("model");
+        let _ = std::fs::remove_dir_all(&out);
         {
             let _span = tracing::info_span!("dpo.save", out = %out.display()).entered();
-            trainer.save_model(out).map_err(|e| train_error("saving", e))?;
+            trainer.save_model(&out).map_err(|e| train_error("saving", e))?;
         }
         drop(trainer);
         let last = steps.last().map(|s| s.pairs).unwrap_or_default();
@@ -152,6 +176,7 @@ impl TchTrainer {
             ("backend".to_string(), json!("tch")),
             ("train_loss".to_string(), json!(train_loss)),
             ("steps".to_string(), json!(steps.len())),
+            ("resumed_from_step".to_string(), json!(resumed_from)),
             ("pairs".to_string(), json!(trained_pairs)),
             ("bad_pairs".to_string(), Value::Array(bad)),
             ("history".to_string(), Value::Array(history)),
@@ -184,9 +209,23 @@ impl Trainer for TchTrainer {
     fn train(&self, request: &TrainRequest) -> Result<TrainedCheckpoint, BackendError> {
         let span = tracing::info_span!("tch.train", base = %request.base_uri, pairs = request.pairs.len());
         let _entered = span.enter();
-        let out = RunDir::create(&self.runs)?;
-        let metrics = self.run(request, out.path())?;
-        let uri = self.checkpoints.publish(out.path())?;
+        let mut run = RunDir::resumable(&self.runs, &run_key(request, &self.config))?;
+        let metrics = match self.run(request, run.path()) {
+            Ok(metrics) => metrics,
+            Err(e @ BackendError::Transient(_)) => {
+                run.keep(); // the next attempt resumes from its checkpoint
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let uri = match self.checkpoints.publish(&run.path().join("model")) {
+            Ok(uri) => uri,
+            Err(e @ BackendError::Transient(_)) => {
+                run.keep();
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         tracing::info!(%uri, "trained checkpoint published");
         Ok(TrainedCheckpoint { uri, metrics })
     }
@@ -229,6 +268,10 @@ pub(crate) fn model_error(what: &str, e: ModelError) -> BackendError {
         ModelError::Io { .. } | ModelError::Torch(_) => BackendError::Transient(format!("{what}: {e}")),
         other => BackendError::Permanent(format!("{what}: {other}")),
     }
+}
+
+fn transient_io(what: &str, e: std::io::Error) -> BackendError {
+    BackendError::Transient(format!("{what}: {e}"))
 }
 
 fn train_error(what: &str, e: TrainError) -> BackendError {

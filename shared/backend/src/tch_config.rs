@@ -33,6 +33,10 @@ pub struct TchConfig {
     pub max_grad_norm: f64,
     /// Compute each pair's prompt once (one packed row per pair): same loss, less compute.
     pub shared_prompt: bool,
+    /// Optimizer steps between the mid-run checkpoints (weights, optimizer state, step) that a killed
+    /// training service resumes from, so a crash costs at most this many steps; 0 turns them off. Only the
+    /// latest is kept, under `work_dir/runs/`.
+    pub save_steps: u64,
     /// Policy and critic checkpoints kept loaded (least recently used evicted first); a checkpoint is
     /// loaded once however it is named (`sha256:` or its folder).
     pub cached_models: usize,
@@ -58,6 +62,7 @@ impl Default for TchConfig {
             weight_decay: 0.0,
             max_grad_norm: 1.0,
             shared_prompt: false,
+            save_steps: 50,
             cached_models: 2,
             generate_batch_size: 8,
             judge_batch_size: 8,

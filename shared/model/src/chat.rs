@@ -46,6 +46,11 @@ impl ChatTemplate {
     /// else the `chat_template` key of `tokenizer_config.json` (a string, or a list of named templates of
     /// which `default` is used).
     pub fn from_dir(dir: &Path) -> Result<Self> {
+        Self::from_dir_optional(dir)?.ok_or_else(|| ModelError::NoChatTemplate { dir: dir.to_path_buf() })
+    }
+
+    /// `from_dir`, with `None` for a checkpoint that has no chat template.
+    pub fn from_dir_optional(dir: &Path) -> Result<Option<Self>> {
         let jinja = dir.join("chat_template.jinja");
         let json = dir.join("chat_template.json");
         let config = dir.join("tokenizer_config.json");
@@ -58,8 +63,8 @@ impl ChatTemplate {
         } else {
             None
         };
-        let source = source.ok_or_else(|| ModelError::NoChatTemplate { dir: dir.to_path_buf() })?;
-        Self::new(source, SpecialTokens::from_dir(dir)?)
+        let Some(source) = source else { return Ok(None) };
+        Self::new(source, SpecialTokens::from_dir(dir)?).map(Some)
     }
 
     pub fn new(source: String, special: SpecialTokens) -> Result<Self> {

@@ -251,7 +251,7 @@ impl Qwen2ForCausalLM {
     }
 
     /// `embed` without the no-grad guard (the training paths keep the graph).
-    fn embed_ids(&self, input_ids: &Tensor) -> Result<Tensor> {
+    pub(crate) fn embed_ids(&self, input_ids: &Tensor) -> Result<Tensor> {
         let size = input_ids.size();
         if size.len() != 2 || size.contains(&0) {
             return Err(ModelError::Input(format!("input_ids must be a non-empty [batch, len], got {size:?}")));
@@ -274,6 +274,29 @@ impl Qwen2ForCausalLM {
     ) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
         self.decoder(embeds, positions, attention_mask, cache, None)
+    }
+
+    /// `forward_embeds` without a cache that keeps the autograd graph, for training models that feed the
+    /// decoder embeddings (LLaVA-OneVision); `bias` as in `forward_hidden_with_bias`, else the causal mask of
+    /// `attention_mask`.
+    pub fn forward_embeds_with_grad(
+        &self,
+        embeds: &Tensor,
+        positions: &Tensor,
+        attention_mask: &Tensor,
+        bias: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        if let Some(bias) = bias {
+            let size = embeds.size();
+            let (b, t) = (size.first().copied().unwrap_or(0), size.get(1).copied().unwrap_or(0));
+            if bias.size() != [b, 1, t, t] {
+                return Err(ModelError::Input(format!(
+                    "attention bias is {:?}, expected [{b}, 1, {t}, {t}]",
+                    bias.size()
+                )));
+            }
+        }
+        self.decoder(embeds, positions, attention_mask, None, bias)
     }
 
     /// The decoder proper; `bias` replaces the causal mask built from `attention_mask` when given.

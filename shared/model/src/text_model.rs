@@ -76,11 +76,7 @@ pub(crate) fn stop_token_ids(model: &Qwen2ForCausalLM, tokenizer: &TextTokenizer
 
 /// The checkpoint's chat template, `None` for a base model without one.
 pub(crate) fn optional_chat_template(dir: &Path) -> Result<Option<ChatTemplate>> {
-    match ChatTemplate::from_dir(dir) {
-        Ok(t) => Ok(Some(t)),
-        Err(crate::ModelError::NoChatTemplate { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
+    ChatTemplate::from_dir_optional(dir)
 }
 
 /// Each completion with its decoded text (special tokens skipped), `[prompt][sample]`.

@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use model::Qwen2ForCausalLM;
 use serde::{Deserialize, Serialize};
 
 use crate::config::DpoConfig;
 use crate::error::{Result, TrainError, io_err};
 use crate::optim::AdamW;
 use crate::pairs::TokenizedPair;
+use crate::policy::PolicyModel;
 
 pub const STATE_FILE: &str = "trainer_state.json";
 pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
@@ -72,14 +72,14 @@ pub fn read_state(dir: &Path) -> Result<TrainerState> {
 }
 
 /// Writes `out/checkpoint-STEP` and returns its path.
-pub fn write(out: &Path, policy: &Qwen2ForCausalLM, optimizer: &AdamW, state: &TrainerState) -> Result<PathBuf> {
+pub fn write(out: &Path, policy: &PolicyModel, optimizer: &AdamW, state: &TrainerState) -> Result<PathBuf> {
     let dir = out.join(format!("{PREFIX}{}", state.step));
     let tmp = out.join(format!(".{PREFIX}{}.tmp", state.step));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
     }
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    model::save_pretrained(policy, &tmp)?;
+    policy.save(&tmp)?;
     optimizer.save(&tmp.join(OPTIMIZER_FILE))?;
     let state_path = tmp.join(STATE_FILE);
     let text =

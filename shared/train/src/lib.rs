@@ -1,4 +1,4 @@
-//! DPO training of text-only Qwen2 policies on the in-process runtime of the `model` crate, at parity with
+//! DPO training of Qwen2 and LLaVA-OneVision policies on the in-process runtime of the `model` crate, at parity with
 //! TRL's `DPOTrainer` (trl 1.16, transformers 5.24): same tokenisation of `{prompt, chosen, rejected}` pairs,
 //! same per-sequence log-prob sums, losses and logged metrics, AdamW with transformers' weight-decay groups,
 //! its schedules, gradient accumulation and clipping. Parity is pinned by the `dpo_parity_*` tests, which run
@@ -15,6 +15,7 @@
 //! Like `model`, this crate knows nothing of tokio, sqlx or lapin; one thread owns a trainer.
 
 pub mod checkpoint;
+pub mod checkpoint_text;
 pub mod config;
 pub mod error;
 pub mod logps;
@@ -22,11 +23,16 @@ pub mod loss;
 pub mod optim;
 pub mod order;
 pub mod pairs;
+pub mod policy;
 pub mod schedule;
 pub mod trainer;
+pub mod vision_pairs;
 
+pub use checkpoint_text::CheckpointText;
 pub use config::{DpoConfig, LossType, Schedule};
 pub use error::{Result, TrainError};
 pub use loss::PairMetrics;
 pub use pairs::{BadPair, BadPairReason, PairSet, PairTokenizer, TokenizedPair};
+pub use policy::PolicyModel;
 pub use trainer::{DpoTrainer, Reference, StepMetrics};
+pub use vision_pairs::{ImageLoader, PairImage, VisionPairs};

@@ -9,10 +9,12 @@
 //! result is the same function, rounded differently.
 
 use model::tch::{Kind, Tensor};
-use model::{PaddedBatch, PaddingSide, Qwen2ForCausalLM, StepInput};
+use model::{ImageInput, PaddedBatch, PaddingSide, StepInput};
 
 use crate::error::Result;
 use crate::pairs::TokenizedPair;
+use crate::policy::{BatchImages, PolicyModel};
+use crate::vision_pairs::batch_images;
 
 /// The token layout of a micro-batch, built once and reused for the policy and the reference.
 pub struct PairBatch {
@@ -25,6 +27,8 @@ pub struct PairBatch {
     width: i64,
     /// The packed layout's attention bias `[B, 1, len, len]`.
     bias: Option<Tensor>,
+    /// Pixel values for the rows' `<image>` placeholders, in reading order (LLaVA-OneVision policies).
+    images: BatchImages,
     /// Completion lengths: `B` chosen then `B` rejected.
     pub completion_lens: Vec<i64>,
     /// Number of pairs `B`.
@@ -44,8 +48,10 @@ pub struct SequenceLogps {
 }
 
 impl PairBatch {
-    pub fn new(pairs: &[&TokenizedPair], pad_id: u32, model: &Qwen2ForCausalLM) -> Result<Self> {
+    pub fn new(pairs: &[&TokenizedPair], pad_id: u32, model: &PolicyModel) -> Result<Self> {
         let device = model.device();
+        // chosen rows, then rejected rows: each pair's images twice, as TRL's collator repeats them
+        let images = batch_images(pairs.iter().chain(pairs).map(|p| p.images.as_slice()), model)?;
         let mut seqs: Vec<Vec<u32>> = pairs.iter().map(|p| [p.prompt.as_slice(), &p.chosen].concat()).collect();
         seqs.extend(pairs.iter().map(|p| [p.prompt.as_slice(), &p.rejected].concat()));
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
@@ -76,6 +82,7 @@ impl PairBatch {
             shifted: Tensor::f_from_slice(&shifted)?.f_to_device(device)?,
             width: len - 1,
             bias: None,
+            images,
             completion_lens,
             pairs: pairs.len(),
             chosen_tokens,
@@ -83,8 +90,9 @@ impl PairBatch {
     }
 
     /// The packed layout: row `i` is `prompt + chosen + rejected` of pair `i`, right-padded.
-    pub fn packed(pairs: &[&TokenizedPair], pad_id: u32, model: &Qwen2ForCausalLM) -> Result<Self> {
+    pub fn packed(pairs: &[&TokenizedPair], pad_id: u32, model: &PolicyModel) -> Result<Self> {
         let device = model.device();
+        let images = batch_images(pairs.iter().map(|p| p.images.as_slice()), model)?;
         let b = pairs.len();
         let len = pairs.iter().map(|p| p.prompt.len() + p.chosen.len() + p.rejected.len()).max().unwrap_or(0);
         let width = pairs.iter().map(|p| p.chosen.len().max(p.rejected.len())).max().unwrap_or(0) as i64;
@@ -158,6 +166,7 @@ impl PairBatch {
             shifted: Tensor::f_from_slice(&shifted)?.f_to_device(device)?,
             width,
             bias: Some(bias),
+            images,
             completion_lens: pairs
                 .iter()
                 .map(|p| p.chosen.len() as i64)
@@ -169,22 +178,23 @@ impl PairBatch {
     }
 
     /// Runs `model` over the batch; with `grad` the result keeps the autograd graph.
-    pub fn logps(&self, model: &Qwen2ForCausalLM, grad: bool) -> Result<SequenceLogps> {
+    pub fn logps(&self, model: &PolicyModel, grad: bool) -> Result<SequenceLogps> {
         let input = StepInput {
             input_ids: &self.batch.input_ids,
             positions: &self.batch.positions,
             attention_mask: &self.batch.attention_mask,
         };
         let _guard = (!grad).then(model::tch::no_grad_guard);
-        let hidden = match (&self.bias, grad) {
-            (Some(bias), _) => model.forward_hidden_with_bias(&input, bias)?,
-            (None, true) => model.forward_hidden_with_grad(&input)?,
-            (None, false) => model.forward_hidden(&input, None)?,
-        };
+        let images: Vec<ImageInput<'_>> = self
+            .images
+            .iter()
+            .map(|(pixels, size, tiled)| ImageInput { pixel_values: pixels, size: *size, tiled: *tiled })
+            .collect();
+        let hidden = model.hidden(&input, self.bias.as_ref(), &images, grad)?;
         let size = hidden.size();
         let flat = hidden.f_reshape([size[0] * size[1], size[2]])?;
         let picked = flat.f_index_select(0, &self.rows)?;
-        let logp = model.lm_head(&picked)?.f_log_softmax(-1, Kind::Float)?;
+        let logp = model.language_model().lm_head(&picked)?.f_log_softmax(-1, Kind::Float)?;
         let per_token = logp.f_gather(1, &self.targets, false)?.f_squeeze_dim(1)?;
         // summed as TRL sums: a zero-filled `[2B, len - 1]` row per sequence, reduced along the row
         let n = 2 * self.pairs as i64;

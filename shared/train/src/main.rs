@@ -1,4 +1,5 @@
-//! `criticloop-train`: DPO on a Hugging Face Qwen2 checkpoint from a TRL-format JSONL pair file.
+//! `criticloop-train`: DPO on a Hugging Face Qwen2 or LLaVA-OneVision checkpoint from a TRL-format JSONL
+//! pair file (images, where pairs have them, are paths relative to the file).
 //!
 //! `criticloop-train dpo --base DIR --pairs pairs.jsonl --out DIR [options]` writes the trained model to
 //! `OUT` (Hugging Face layout), one JSON line of metrics per step to `OUT/metrics.jsonl`, the rejected pairs
@@ -10,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use model::{Dtype, LoadOptions, TextModel, parse_device};
-use train::{DpoConfig, DpoTrainer, LossType, PairTokenizer, Schedule, checkpoint};
+use model::{Dtype, LoadOptions, parse_device};
+use train::{CheckpointText, DpoConfig, DpoTrainer, LossType, Schedule, checkpoint};
 
 #[derive(Parser)]
 #[command(name = "criticloop-train", about = "DPO training on the in-process Qwen2 runtime")]
@@ -201,15 +202,12 @@ fn dpo(a: DpoArgs) -> Result<()> {
     let cfg = config_of(&a)?;
     let opts = LoadOptions { dtype: a.dtype.parse::<Dtype>()?, device: parse_device(&a.device)? };
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let text_model = TextModel::load(&a.base, &LoadOptions::default())?;
-    let max_length = cfg.max_length.min(usize::try_from(text_model.model.config().max_position_embeddings)?);
-    let tokenizer = PairTokenizer {
-        tokenizer: &text_model.tokenizer,
-        chat_template: text_model.chat_template.as_ref(),
-        max_length,
-    };
-    let set = tokenizer.read_jsonl(&a.pairs)?;
-    drop(text_model);
+    let text = CheckpointText::from_dir(&a.base)?;
+    // image references are paths, relative to the pair file's folder
+    let folder = a.pairs.parent().map(Path::to_path_buf).unwrap_or_default();
+    let load_image = move |r: &str| std::fs::read(folder.join(r)).map_err(|e| format!("reading {r}: {e}"));
+    let set = text.pair_tokenizer(cfg.max_length, &load_image).read_jsonl(&a.pairs)?;
+    drop(text);
     for b in &set.bad {
         eprintln!("skipped {b}");
     }

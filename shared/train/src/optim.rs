@@ -39,6 +39,7 @@ pub fn decays(name: &str) -> bool {
     let dotted = format!(".{n}.");
     !(n.contains("bias")
         || n.contains("layernorm")
+        || n.contains("layer_norm") // SigLIP's `nn.LayerNorm`s (layer_norm1, layer_norm2), a forbidden type there
         || n.contains("rmsnorm")
         || dotted.contains(".norm.")
         || n.split('.').any(|part| part.ends_with("_norm")))

@@ -21,6 +21,7 @@ use model::{ChatOptions, ChatTemplate, TextTokenizer};
 use serde_json::Value;
 
 use crate::error::{Result, TrainError, io_err};
+use crate::vision_pairs::{PairImage, VisionPairs, image_refs, load_images};
 
 /// One usable pair, as token ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct TokenizedPair {
     pub prompt: Vec<u32>,
     pub chosen: Vec<u32>,
     pub rejected: Vec<u32>,
+    /// The prompt's images (LLaVA-OneVision policies), in the order of its `<image>` placeholders.
+    pub images: Vec<PairImage>,
 }
 
 impl TokenizedPair {
@@ -67,6 +70,12 @@ pub enum BadPairReason {
     Tokenize(String),
     #[error("id used by an earlier pair")]
     DuplicateId,
+    #[error("field `images` must be a list of image references (or `image` one reference)")]
+    ImagesNotAList,
+    #[error("the pair has images, but the checkpoint is text-only")]
+    ImagesOnTextModel,
+    #[error("image `{reference}`: {message}")]
+    Image { reference: String, message: String },
 }
 
 /// Everything read from a pair file: the pairs to train on, in file order, and the rejected ones.
@@ -82,6 +91,9 @@ pub struct PairTokenizer<'a> {
     pub chat_template: Option<&'a ChatTemplate>,
     /// Longest allowed `prompt + response`, in tokens.
     pub max_length: usize,
+    /// Set for a LLaVA-OneVision checkpoint: pairs with `images` (or `image`) are tokenised as TRL's vision
+    /// collator does ([`crate::vision_pairs`]); without it such pairs are reported bad.
+    pub vision: Option<VisionPairs<'a>>,
 }
 
 const FIELDS: [&str; 3] = ["prompt", "chosen", "rejected"];
@@ -143,6 +155,7 @@ impl PairTokenizer<'_> {
                 Some(v) => fields.push((name, v)),
             }
         }
+        let image_refs = image_refs(value)?;
         let conversational = fields[0].1.is_array();
         for &(name, v) in &fields {
             match v {
@@ -159,7 +172,15 @@ impl PairTokenizer<'_> {
                 _ => return Err(BadPairReason::WrongType(name)),
             }
         }
-        let (prompt, chosen, rejected) = if conversational {
+        let mut images = Vec::new();
+        let (prompt, chosen, rejected) = if !image_refs.is_empty() {
+            let vision = self.vision.as_ref().ok_or(BadPairReason::ImagesOnTextModel)?;
+            images = load_images(vision, &image_refs)?;
+            let fields = [fields[0].1, fields[1].1, fields[2].1];
+            let (p, c, r) = crate::vision_pairs::tokenize(self.tokenizer, self.chat_template, vision, fields, &images)?;
+            // the prompt and the completions are encoded separately: the sequences are their concatenations
+            (p.clone(), [p.clone(), c].concat(), [p, r].concat())
+        } else if conversational {
             self.tokenize_conversation(fields[0].1, fields[1].1, fields[2].1)?
         } else {
             let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
@@ -182,6 +203,7 @@ impl PairTokenizer<'_> {
             prompt: prompt[..prompt_len].to_vec(),
             chosen: chosen[prompt_len..].to_vec(),
             rejected: rejected[prompt_len..].to_vec(),
+            images,
         })
     }
 

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use model::LoadOptions;
 use model::tch::{Kind, Tensor};
-use model::{LoadOptions, Qwen2ForCausalLM};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, TrainerState};
@@ -19,12 +19,13 @@ use crate::loss::{PairMetrics, RefLogps, dpo_loss};
 use crate::optim::{AdamW, AdamWConfig};
 use crate::order::epoch_order;
 use crate::pairs::TokenizedPair;
+use crate::policy::PolicyModel;
 use crate::schedule::{lr_factor, warmup_steps};
 
 /// Where reference log-probs come from.
 pub enum Reference {
     /// A frozen copy of the starting checkpoint, run alongside each micro-batch.
-    Model(Box<Qwen2ForCausalLM>),
+    Model(Box<PolicyModel>),
     /// `(chosen, rejected)` sums per pair (indexed like the pair list), computed once before training.
     Precomputed(Vec<(f32, f32)>),
 }
@@ -49,7 +50,7 @@ pub struct StepMetrics {
 pub struct DpoTrainer {
     cfg: DpoConfig,
     base: PathBuf,
-    policy: Qwen2ForCausalLM,
+    policy: PolicyModel,
     reference: Reference,
     pairs: Vec<TokenizedPair>,
     optimizer: AdamW,
@@ -65,7 +66,7 @@ pub struct DpoTrainer {
 impl DpoTrainer {
     /// Starts a run from checkpoint `base` (the policy and, unless precomputed, the frozen reference).
     pub fn new(base: &Path, pairs: Vec<TokenizedPair>, cfg: DpoConfig, opts: &LoadOptions) -> Result<Self> {
-        let policy = Qwen2ForCausalLM::load(base, opts)?;
+        let policy = PolicyModel::load(base, opts)?;
         Self::build(base, policy, pairs, cfg, opts, None)
     }
 
@@ -79,14 +80,14 @@ impl DpoTrainer {
     ) -> Result<Self> {
         let state = checkpoint::read_state(checkpoint_dir)?;
         state.check_matches(checkpoint_dir, &cfg, &pairs)?;
-        let policy = Qwen2ForCausalLM::load(checkpoint_dir, opts)?;
+        let policy = PolicyModel::load(checkpoint_dir, opts)?;
         let base = state.base.clone();
         Self::build(&base, policy, pairs, cfg, opts, Some((checkpoint_dir, state)))
     }
 
     fn build(
         base: &Path,
-        policy: Qwen2ForCausalLM,
+        policy: PolicyModel,
         pairs: Vec<TokenizedPair>,
         cfg: DpoConfig,
         opts: &LoadOptions,
@@ -111,7 +112,7 @@ impl DpoTrainer {
             weight_decay: cfg.weight_decay,
         };
         let mut optimizer = AdamW::new(trained, adam)?;
-        let pad_id = policy.config().pad_token_id.unwrap_or(0).max(0) as u32;
+        let pad_id = policy.language_model().config().pad_token_id.unwrap_or(0).max(0) as u32;
         let micro_per_epoch = pairs.len().div_ceil(cfg.per_device_train_batch_size);
         let steps_per_epoch = micro_per_epoch.div_ceil(cfg.gradient_accumulation_steps).max(1) as u64;
         let total_steps = cfg.max_steps.unwrap_or(cfg.num_train_epochs * steps_per_epoch);
@@ -126,7 +127,7 @@ impl DpoTrainer {
         let reference = match saved_ref {
             Some(r) if cfg.precompute_ref_log_probs => Reference::Precomputed(r),
             _ => {
-                let model = Box::new(Qwen2ForCausalLM::load(base, opts)?);
+                let model = Box::new(PolicyModel::load(base, opts)?);
                 Reference::Model(model)
             }
         };
@@ -154,7 +155,7 @@ impl DpoTrainer {
     }
 
     /// Reference log-probs of every pair, in batches of `per_device_train_batch_size` in file order.
-    fn precompute(&self, model: &Qwen2ForCausalLM) -> Result<Vec<(f32, f32)>> {
+    fn precompute(&self, model: &PolicyModel) -> Result<Vec<(f32, f32)>> {
         let mut out = Vec::with_capacity(self.pairs.len());
         for chunk in self.pairs.chunks(self.cfg.per_device_train_batch_size) {
             let refs: Vec<&TokenizedPair> = chunk.iter().collect();
@@ -170,7 +171,7 @@ impl DpoTrainer {
         &self.cfg
     }
 
-    pub fn policy(&self) -> &Qwen2ForCausalLM {
+    pub fn policy(&self) -> &PolicyModel {
         &self.policy
     }
 
@@ -230,7 +231,7 @@ impl DpoTrainer {
         })
     }
 
-    fn batch(&self, pairs: &[&TokenizedPair], model: &Qwen2ForCausalLM) -> Result<PairBatch> {
+    fn batch(&self, pairs: &[&TokenizedPair], model: &PolicyModel) -> Result<PairBatch> {
         if self.cfg.shared_prompt {
             PairBatch::packed(pairs, self.pad_id, model)
         } else {
@@ -285,7 +286,7 @@ impl DpoTrainer {
 
     /// Saves the policy in the Hugging Face layout.
     pub fn save_model(&self, out: &Path) -> Result<()> {
-        Ok(model::save_pretrained(&self.policy, out)?)
+        self.policy.save(out)
     }
 }
 

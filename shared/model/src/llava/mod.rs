@@ -119,6 +119,11 @@ impl LlavaOnevision {
     /// ended by `image_newline`. `tokens` is what an `<image>` token expands to.
     pub fn image_features(&self, image: &ImageInput<'_>) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
+        self.image_features_graph(image)
+    }
+
+    /// `image_features` keeping the autograd graph (training).
+    fn image_features_graph(&self, image: &ImageInput<'_>) -> Result<Tensor> {
         let c = &self.config;
         let tiles = image.pixel_values.size().first().copied().unwrap_or(0);
         let expected = if image.tiled { self.num_tiles(image.size) } else { 1 };
@@ -203,6 +208,15 @@ impl LlavaOnevision {
         let embeds = scatter(embeds, &ids, self.config.image_token_index, &image_feats, "image")?;
         let video_feats = videos.iter().map(|v| self.video_features(v)).collect::<Result<Vec<_>>>()?;
         scatter(embeds, &ids, self.config.video_token_index, &video_feats, "video")
+    }
+
+    /// `embed_with_images` keeping the autograd graph, for training: gradients reach the vision tower, the
+    /// projector, `image_newline` and the token embeddings.
+    pub fn embed_with_images_grad(&self, input_ids: &Tensor, images: &[ImageInput<'_>]) -> Result<Tensor> {
+        let embeds = self.language_model.embed_ids(input_ids)?;
+        let ids = input_ids.f_to_device(embeds.device())?;
+        let image_feats = images.iter().map(|i| self.image_features_graph(i)).collect::<Result<Vec<_>>>()?;
+        scatter(embeds, &ids, self.config.image_token_index, &image_feats, "image")
     }
 
     /// Logits `[batch, len, vocab]` (float32) of a batch with images, positions from the mask.

@@ -105,8 +105,8 @@ impl SiglipVisionTower {
 
     /// Hidden states `[tiles, patches, hidden]` of `pixel_values` `[tiles, channels, size, size]` at
     /// `feature_layer`, indexed as transformers' `hidden_states` tuple (0: embeddings, -1: last layer).
+    /// It keeps the autograd graph; inference callers hold a `no_grad_guard`.
     pub fn hidden_states(&self, pixel_values: &Tensor, feature_layer: i64) -> Result<Tensor> {
-        let _guard = tch::no_grad_guard();
         let c = &self.config;
         let size = pixel_values.size();
         if size.len() != 4 || size[1..] != [c.num_channels, c.image_size, c.image_size] {

@@ -76,3 +76,32 @@ fn dpo_badpairs_reported_by_id_and_the_rest_train() -> Result<()> {
     assert!(losses[1].is_finite() && losses[1] != losses[0], "training moved: {losses:?}");
     Ok(())
 }
+
+/// Pairs with images: a missing or corrupt image, and images for a text-only checkpoint, are reported by
+/// id; the good pairs (tokenised for the LLaVA-OneVision) survive.
+#[test]
+fn dpo_badpairs_images_missing_corrupt_or_on_a_text_model() -> Result<()> {
+    let good = crate::parity::VISION_PAIRS;
+    let bad = [
+        r#"{"id": "missing", "images": ["no-such.png"], "prompt": [{"role": "user", "content": "Hi"}], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]}"#,
+        r#"{"id": "corrupt", "images": ["reference.json"], "prompt": [{"role": "user", "content": "Hi"}], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]}"#,
+        r#"{"id": "not-a-list", "images": "image-0.png", "prompt": [{"role": "user", "content": "Hi"}], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]}"#,
+    ]
+    .join("\n");
+    let set = tokenize(&checkpoint("llava-ov"), &format!("{good}{bad}\n"), 1024)?;
+    let kept: Vec<&str> = set.pairs.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(kept, ["v1", "v2", "v3"]);
+    assert_eq!(set.pairs[2].images.len(), 2, "both images of v3 are kept");
+    let reasons: Vec<(&str, String)> = set.bad.iter().map(|b| (b.id.as_str(), b.reason.to_string())).collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(reasons[0].0 == "missing" && reasons[0].1.contains("image `no-such.png`"), "{reasons:?}");
+    assert!(reasons[1].0 == "corrupt" && reasons[1].1.contains("image `reference.json`"), "{reasons:?}");
+    assert_eq!(set.bad[2].id, "not-a-list");
+    assert_eq!(set.bad[2].reason, BadPairReason::ImagesNotAList);
+
+    // the same pairs for a text-only checkpoint: every pair with images is bad, saying why
+    let set = tokenize(&checkpoint("qwen2"), good, 1024)?;
+    assert!(set.pairs.is_empty());
+    assert!(set.bad.iter().all(|b| b.reason == BadPairReason::ImagesOnTextModel), "{:?}", set.bad);
+    Ok(())
+}

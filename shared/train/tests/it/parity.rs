@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
+use model::LoadOptions;
 use model::tch::{Device, Kind, Tensor};
-use model::{LoadOptions, TextModel};
 use serde_json::{Value, json};
-use train::{DpoConfig, DpoTrainer, LossType, PairTokenizer, Schedule, StepMetrics, TokenizedPair};
+use train::{CheckpointText, DpoConfig, DpoTrainer, LossType, Schedule, StepMetrics, TokenizedPair};
 
-use crate::support::{checkpoint, trl_runs};
+use crate::support::{checkpoint, images_dir, trl_runs};
 
 pub const TEXT_PAIRS: &str = r#"{"id": "fox", "prompt": "Hello world! The quick brown fox", "chosen": " jumps over the lazy dog.", "rejected": " sleeps."}
 {"id": "critic", "prompt": "A critic model", "chosen": " scores responses.", "rejected": " The better response: [1]. Two responses are equally good."}
@@ -23,6 +23,13 @@ pub const TEXT_PAIRS: &str = r#"{"id": "fox", "prompt": "Hello world! The quick 
 
 pub const CHAT_PAIRS: &str = r#"{"id": "c1", "prompt": [{"role": "user", "content": "Which is better?"}], "chosen": [{"role": "assistant", "content": "The first one."}], "rejected": [{"role": "assistant", "content": "Two responses are equally good, I'll say."}]}
 {"id": "c2", "prompt": [{"role": "system", "content": "You judge answers."}, {"role": "user", "content": "Score the response out of 100."}], "chosen": [{"role": "assistant", "content": "Score: 90. It's correct."}], "rejected": [{"role": "assistant", "content": "qqq ZZZ"}]}
+"#;
+
+/// Pairs with images (file names under the LLaVA fixtures' folder): one image (tiled over the grid), another
+/// of another shape, and two images in one prompt (base tiles only).
+pub const VISION_PAIRS: &str = r#"{"id": "v1", "images": ["image-0.png"], "prompt": [{"role": "user", "content": "Describe the image."}], "chosen": [{"role": "assistant", "content": "A large red circle and a small blue square."}], "rejected": [{"role": "assistant", "content": "Nothing, I'd say."}]}
+{"id": "v2", "images": ["image-1.png"], "prompt": [{"role": "user", "content": "What is in the picture?"}], "chosen": [{"role": "assistant", "content": "A green triangle."}], "rejected": [{"role": "assistant", "content": "Two responses are equally good."}]}
+{"id": "v3", "images": ["image-0.png", "image-2.png"], "prompt": [{"role": "user", "content": "Which one is better?"}], "chosen": [{"role": "assistant", "content": "The first one."}], "rejected": [{"role": "assistant", "content": "The second."}]}
 "#;
 
 /// The options every case starts from. The learning rate is large so that three steps move the weights by
@@ -49,6 +56,7 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let base = base_config();
+    let vision = DpoConfig { learning_rate: 1e-2, adam_epsilon: 1e-3, ..base.clone() };
     let case = |name, config| Case { name, checkpoint: "qwen2", pairs: TEXT_PAIRS, config };
     vec![
         case("sigmoid", base.clone()),
@@ -99,7 +107,18 @@ fn cases() -> Vec<Case> {
             name: "chat",
             checkpoint: "qwen2",
             pairs: CHAT_PAIRS,
-            config: DpoConfig { per_device_train_batch_size: 1, gradient_accumulation_steps: 2, ..base },
+            config: DpoConfig { per_device_train_batch_size: 1, gradient_accumulation_steps: 2, ..base.clone() },
+        },
+        Case { name: "llava", checkpoint: "llava-ov", pairs: VISION_PAIRS, config: vision.clone() },
+        Case {
+            name: "llava_trainable_sft",
+            checkpoint: "llava-ov",
+            pairs: VISION_PAIRS,
+            config: DpoConfig {
+                trainable: vec!["multi_modal_projector.".into(), "language_model.model.layers.1.".into()],
+                sft_weight: 0.5,
+                ..vision
+            },
         },
     ]
 }
@@ -114,6 +133,7 @@ fn trl_dir() -> &'static PathBuf {
                     "checkpoint": checkpoint(c.checkpoint),
                     "pairs_jsonl": c.pairs,
                     "config": c.config,
+                    "images_dir": images_dir(),
                 });
                 (c.name.to_string(), spec)
             })
@@ -122,11 +142,12 @@ fn trl_dir() -> &'static PathBuf {
     })
 }
 
-/// Tokenises `pairs` for `dir` as the trainer's callers do.
+/// Tokenises `pairs` for `dir` as the trainer's callers do (image names under [`images_dir`]).
 pub fn tokenize(dir: &std::path::Path, pairs: &str, max_length: usize) -> Result<train::PairSet> {
-    let tm = TextModel::load(dir, &LoadOptions::default())?;
-    let tok = PairTokenizer { tokenizer: &tm.tokenizer, chat_template: tm.chat_template.as_ref(), max_length };
-    Ok(tok.parse_jsonl(pairs))
+    let text = CheckpointText::from_dir(dir)?;
+    let folder = images_dir();
+    let load = move |name: &str| std::fs::read(folder.join(name)).map_err(|e| format!("{name}: {e}"));
+    Ok(text.pair_tokenizer(max_length, &load).parse_jsonl(pairs))
 }
 
 /// |a - b| / max(|a|, |b|), with values below 1e-7 in magnitude on both sides counted as equal (the
@@ -156,6 +177,7 @@ fn check(name: &str) -> Result<()> {
             prompt: ids(&theirs["prompt"]),
             chosen: ids(&theirs["chosen"]),
             rejected: ids(&theirs["rejected"]),
+            images: ours.images.clone(),
         };
         assert_eq!(ours, &want, "{name}: tokenisation of pair {}", ours.id);
     }
@@ -285,4 +307,33 @@ fn dpo_parity_shared_prompt_precomputed_accumulation_tied() -> Result<()> {
 #[test]
 fn dpo_parity_chat_template_pairs() -> Result<()> {
     check("chat")
+}
+
+#[test]
+fn dpo_parity_llava_onevision_with_images() -> Result<()> {
+    check("llava")
+}
+
+#[test]
+fn dpo_parity_llava_onevision_trainable_parts_sft_term() -> Result<()> {
+    check("llava_trainable_sft")
+}
+
+/// The packed layout (`shared_prompt`: one row per pair, its images once) computes the same sequence
+/// log-probs as the unpacked one (each pair's images twice), for a LLaVA-OneVision with images.
+#[test]
+fn dpo_llava_onevision_packed_layout_gives_the_unpacked_logps() -> Result<()> {
+    let dir = checkpoint("llava-ov");
+    let set = tokenize(&dir, VISION_PAIRS, 1024)?;
+    assert!(set.bad.is_empty(), "{:?}", set.bad);
+    let policy = train::PolicyModel::load(&dir, &LoadOptions::default())?;
+    let pairs: Vec<&TokenizedPair> = set.pairs.iter().collect();
+    let plain = train::logps::PairBatch::new(&pairs, 0, &policy)?.logps(&policy, false)?;
+    let packed = train::logps::PairBatch::packed(&pairs, 0, &policy)?.logps(&policy, false)?;
+    for (a, b) in [(&plain.chosen, &packed.chosen), (&plain.rejected, &packed.rejected)] {
+        let diff = (a - b).abs().max().double_value(&[]);
+        let scale = a.abs().max().double_value(&[]);
+        assert!(diff < 1e-4 && scale > 1.0, "packed vs unpacked log-probs differ by {diff:e} (scale {scale})");
+    }
+    Ok(())
 }

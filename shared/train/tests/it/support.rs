@@ -75,8 +75,24 @@ pub fn model_fixtures() -> &'static Path {
     })
 }
 
+/// The model crate's complete tiny LLaVA-OneVision (`llava-ov/`, with its processor) and its images
+/// (`image-N.png`), shared with the model tests' cache.
+pub fn llava_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        model::fixtures::build("llava_generate_fixture.py", &["qwen2_fixture.py"], "llava-generate")
+            .unwrap_or_else(|e| panic!("building the LLaVA-OneVision fixtures failed: {e}"))
+    })
+}
+
+/// A fixture checkpoint by name: `llava-ov`, or one of the Qwen2 fixtures (`qwen2`, `qwen2-tied`).
 pub fn checkpoint(name: &str) -> PathBuf {
-    model_fixtures().join(name)
+    if name == "llava-ov" { llava_fixtures().join(name) } else { model_fixtures().join(name) }
+}
+
+/// Where the pairs' image file names point: the LLaVA fixtures' folder.
+pub fn images_dir() -> PathBuf {
+    llava_fixtures().to_path_buf()
 }
 
 /// Runs TRL once for a whole specification (`{"runs": {name: {"checkpoint", "pairs_jsonl", "config"}}}`),
