@@ -6,6 +6,7 @@
 //! Everything is a pure function of seeds (see [`rng`]). No tch, tokio or sqlx here.
 
 pub mod config;
+pub mod dataset;
 pub mod error;
 pub mod render;
 pub mod rng;
@@ -13,6 +14,7 @@ pub mod scene;
 pub mod score;
 pub mod tasks;
 pub mod text;
+pub mod tokenizer;
 
 pub use config::WorldConfig;
 pub use error::{Result, WorldError};

@@ -35,7 +35,8 @@ pub fn covers(object: &Object, image_size: u32, px: u32, py: u32) -> bool {
     }
     match object.shape {
         Shape::Square => true,
-        Shape::Circle => 4 * (dx * dx + dy * dy) <= (2 * h + 1) * (2 * h + 1) - 4 * h,
+        // radius² = h² + h/2: round at 8-16 px, without single-pixel nubs on the axes
+        Shape::Circle => 2 * (dx * dx + dy * dy) <= 2 * h * h + h,
         // apex at the top, base on the bottom row: half-width grows from 0 to h over the 2h+1 rows
         Shape::Triangle => 2 * dx.abs() <= dy + h,
         Shape::Diamond => dx.abs() + dy.abs() <= h,
