@@ -2,7 +2,7 @@
 
 use super::Object;
 
-/// "a is <relation> b".
+/// "a is `relation` b".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
     LeftOf,

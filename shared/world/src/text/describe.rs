@@ -1,5 +1,5 @@
 //! Descriptions of object lists: "There is a large red circle, a small blue square and a small green
-//! triangle." Every phrasing names each object as "a <size> <colour> <shape>", which `score::parse_mentions`
+//! triangle." Every phrasing names each object as "a `size` `colour` `shape`", which `score::parse_mentions`
 //! reads back exactly.
 
 use crate::rng::SplitMix64;
