@@ -84,6 +84,12 @@ async fn api_rejects_bad_campaigns_and_writes_nothing() -> anyhow::Result<()> {
     let missing = uuid::Uuid::new_v4().to_string();
     let (status, body) = post_raw(&cluster, &with(json!({"dataset_id": missing})), Some(&token)).await?;
     assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("dataset_id")), "{body}");
+    let (status, body) =
+        post_raw(&cluster, &with(json!({"evaluation": {"dataset_id": missing}})), Some(&token)).await?;
+    let field = body["error"]["fields"][0]["field"].as_str();
+    assert_eq!((status, field), (422, Some("evaluation.dataset_id")), "{body}");
+    let (status, body) = post_raw(&cluster, &with(json!({"evaluation": {"suite": "x"}})), Some(&token)).await?;
+    assert!(status == 422 && message(&body).contains("unknown field `suite`"), "{status} {body}");
 
     let mut big = good.clone();
     big["name"] = json!("x".repeat(100 * 1024));

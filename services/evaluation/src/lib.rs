@@ -1,16 +1,18 @@
-//! The evaluation worker: evaluates the checkpoint a round produced and stores the scores per suite.
+//! The evaluation worker: evaluates the checkpoint a round produced and stores the scores per suite. The
+//! campaign's held-out dataset (`evaluation.dataset_id`), if any, is read here and handed to the backend.
 //! It also scores finished judge jobs against their labels (`agreement`). Checkpoint evaluation,
 //! like training, runs under a lease (`worker::LeasedHandler`), since benchmark suites can take long.
 
 pub mod agreement;
 
-use backend::{BackendError, Backends, EvaluateRequest};
+use backend::{BackendError, Backends, EvalItem, EvaluateRequest};
 use protocol::{EvaluateTask, EventKind, Task, WorkQueue};
 use std::sync::Arc;
 use worker::{LeaseGuard, LeasedHandler, LongTask, Runtime, transient};
 
 pub async fn run(settings: worker::Settings) -> anyhow::Result<()> {
-    let backends = settings.backends()?;
+    let backends = backend_tch::build(settings.backend_config()?, &settings.artifact_store())
+        .map_err(|e| anyhow::anyhow!("backend: {e}"))?;
     tracing::info!(backend = backends.name, "evaluation worker starting");
     let rt = Runtime::start("evaluation", settings).await?;
     let handler = Arc::new(LeasedHandler::new(rt.clone(), Evaluation { backends }, 1));
@@ -45,14 +47,34 @@ impl LongTask for Evaluation {
             let mut conn = rt.pool.acquire().await.map_err(transient)?;
             let checkpoint = store::checkpoints::get(&mut conn, t.checkpoint_id).await.map_err(transient)?;
             let ctx = store::rounds::contexts(&mut conn, &[t.round_id]).await.map_err(transient)?;
-            drop(conn);
             let (Some(checkpoint), Some(ctx)) = (checkpoint, ctx.get(&t.round_id)) else {
                 return Err(BackendError::Permanent("unknown checkpoint or round".into()));
             };
-            let request = EvaluateRequest { checkpoint_uri: checkpoint.uri, base_uri: ctx.base_uri.clone() };
+            let spec = &ctx.config.evaluation;
+            let items = match spec.dataset_id {
+                Some(dataset) => store::datasets::eval_rows(&mut conn, dataset).await.map_err(transient)?,
+                None => Vec::new(),
+            };
+            drop(conn);
+            let request = EvaluateRequest {
+                checkpoint_uri: checkpoint.uri,
+                base_uri: ctx.base_uri.clone(),
+                items: items.into_iter().map(eval_item).collect(),
+                max_new_tokens: spec.max_new_tokens.unwrap_or(64),
+            };
             let suites = worker::blocking(move || evaluator.evaluate(&request)).await.map_err(transient)??;
             commit(&rt, &t, &lease, &suites).await.map_err(transient)
         }
+    }
+}
+
+fn eval_item(row: store::datasets::EvalRow) -> EvalItem {
+    EvalItem {
+        id: row.id.to_string(),
+        question: row.question,
+        image: row.image_ref,
+        reference_answer: row.reference_answer,
+        extra: row.extra,
     }
 }
 

@@ -7,8 +7,9 @@
 //! [`build`], which builds `tch` here and hands every other kind to `backend::build`.
 //!
 //! Built: the [`TchPolicy`] (K samples per prompt sharing a prefill, Qwen2 or LLaVA-OneVision), the
-//! [`TchCritic`] (greedy critic text, with the item's image) and the [`TchTrainer`] (DPO). The evaluator
-//! is not built yet; its calls fail permanently with a message saying so.
+//! [`TchCritic`] (greedy critic text, with the item's image), the [`TchTrainer`] (DPO, text or images) and
+//! the [`TchEvaluator`] (greedy answers to the campaign's held-out rows, scored against a generated world's
+//! ground truth by [`suites`]).
 //!
 //! Contracts:
 //! - calls are synchronous and run on a blocking thread of the worker's runtime (artifact transfers are
@@ -27,6 +28,7 @@
 mod batches;
 mod checkpoints;
 mod critic;
+mod evaluator;
 pub mod host;
 pub mod images;
 pub mod io;
@@ -35,8 +37,8 @@ pub mod pairs;
 mod policy;
 mod resume;
 mod run_dir;
+pub mod suites;
 mod trainer;
-mod unsupported;
 
 use std::sync::Arc;
 
@@ -44,6 +46,7 @@ use backend::{BackendConfig, Backends, TchConfig};
 
 pub use checkpoints::Checkpoints;
 pub use critic::{TchCritic, critic_text};
+pub use evaluator::TchEvaluator;
 pub use loaded::ModelCache;
 pub use policy::{TchPolicy, generate_config};
 pub use run_dir::RunDir;
@@ -91,5 +94,6 @@ fn build_tch(config: &TchConfig, store: &artifacts::StoreConfig) -> Result<Backe
         batch_size: config.judge_batch_size,
         max_new_tokens: config.critic_max_new_tokens,
     });
-    Ok(Backends { name: "tch", policy, critic, trainer, evaluator: Arc::new(unsupported::Unsupported) })
+    let evaluator = Arc::new(TchEvaluator { policy: policy.clone() });
+    Ok(Backends { name: "tch", policy, critic, trainer, evaluator })
 }

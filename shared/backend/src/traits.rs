@@ -85,6 +85,22 @@ pub trait Trainer: Send + Sync {
 pub struct EvaluateRequest {
     pub checkpoint_uri: String,
     pub base_uri: String,
+    /// The campaign's held-out rows (empty without an evaluation dataset).
+    pub items: Vec<EvalItem>,
+    /// Longest answer, in tokens.
+    pub max_new_tokens: u32,
+}
+
+/// One held-out row: the policy answers `question` (about `image`) greedily.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalItem {
+    pub id: String,
+    pub question: String,
+    /// `sha256:…` artifact or a path.
+    pub image: Option<String>,
+    pub reference_answer: Option<String>,
+    /// The row's other fields (a generated world's ground truth is under `world`).
+    pub extra: Option<serde_json::Value>,
 }
 
 pub trait Evaluator: Send + Sync {

@@ -23,6 +23,8 @@ pub struct CampaignSpec {
     pub failure_policy: FailurePolicy,
     #[serde(default)]
     pub seed: u64,
+    #[serde(default)]
+    pub evaluation: EvaluationSpec,
 }
 
 fn default_k() -> u32 {
@@ -76,6 +78,18 @@ impl Default for TrainingSpec {
         // LLaVA-NeXT's DPO recipe (METHOD.md section 3).
         Self { beta: 0.1, learning_rate: 5e-7, epochs: 1 }
     }
+}
+
+/// How each round's checkpoint is evaluated, besides the suites the evaluation backend runs on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluationSpec {
+    /// A held-out dataset the new policy answers greedily; rows with ground truth (a generated world's
+    /// `world` field) are scored: exact match for short answers, object precision, recall, F1 and
+    /// hallucination rate for descriptions.
+    pub dataset_id: Option<Uuid>,
+    /// Longest answer in tokens (default 64).
+    pub max_new_tokens: Option<u32>,
 }
 
 /// What a round does when prompts fail for good (their tasks dead-lettered).

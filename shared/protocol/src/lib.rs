@@ -8,7 +8,9 @@ pub mod message;
 pub mod task;
 pub mod topology;
 
-pub use campaign::{CampaignSpec, CriticSpec, FailurePolicy, FieldError, PolicySpec, SamplingSpec, TrainingSpec};
+pub use campaign::{
+    CampaignSpec, CriticSpec, EvaluationSpec, FailurePolicy, FieldError, PolicySpec, SamplingSpec, TrainingSpec,
+};
 pub use event::{Command, Event, EventKind};
 pub use judge_job::{JudgeItem, JudgeJobParams, Label, LabelPreference, LineError};
 pub use message::{Envelope, MessageType, ProtocolError};

@@ -72,6 +72,29 @@ pub async fn questions_and_images(
     sqlx::query_as("select id, question, image_ref from prompts where id = any($1)").bind(ids).fetch_all(conn).await
 }
 
+/// One row a checkpoint is evaluated on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EvalRow {
+    pub id: Uuid,
+    pub question: String,
+    /// Bare sha256 hex of the image artifact.
+    pub image_ref: Option<String>,
+    pub reference_answer: Option<String>,
+    /// The record's other fields (ground truth, for a generated world).
+    pub extra: Option<serde_json::Value>,
+}
+
+/// The prompts of a dataset in order, for evaluation.
+pub async fn eval_rows(conn: &mut PgConnection, dataset: Uuid) -> sqlx::Result<Vec<EvalRow>> {
+    sqlx::query_as(
+        "select id, question, image_ref, reference_answer, extra from prompts
+         where dataset_id = $1 and kind = 'prompt' order by position",
+    )
+    .bind(dataset)
+    .fetch_all(conn)
+    .await
+}
+
 /// What deleting a dataset did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Deleted {
@@ -97,10 +120,13 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Deleted> 
     if found.is_none() {
         return Ok(Deleted::NotFound);
     }
-    let campaigns: Vec<Uuid> = sqlx::query_scalar("select id from campaigns where dataset_id = $1 order by created_at")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let campaigns: Vec<Uuid> = sqlx::query_scalar(
+        "select id from campaigns where dataset_id = $1 or config->'evaluation'->>'dataset_id' = $1::text
+         order by created_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
     if !campaigns.is_empty() {
         return Ok(Deleted::InUse { campaigns });
     }

@@ -30,12 +30,8 @@ impl Settings {
         self.artifacts.clone().unwrap_or_else(|| artifacts::StoreConfig::local(".criticloop/artifacts"))
     }
 
-    /// The configured model backend; workers refuse to start without one (the fake is never a default).
-    pub fn backends(&self) -> anyhow::Result<backend::Backends> {
-        backend::build(self.backend_config()?).map_err(anyhow::Error::msg)
-    }
-
-    /// The backend section, for services that build backends beyond the `backend` crate's (`tch`).
+    /// The backend section (services build it with `backend_tch::build`); workers refuse to start without
+    /// one (the fake is never a default).
     pub fn backend_config(&self) -> anyhow::Result<&backend::BackendConfig> {
         self.backend.as_ref().ok_or_else(|| {
             anyhow::anyhow!(

@@ -36,6 +36,14 @@ pub async fn create(
             message: format!("dataset {} does not exist or has no prompts", spec.dataset_id),
         }]));
     }
+    if let Some(eval) = spec.evaluation.dataset_id
+        && store::datasets::prompt_count(&mut tx, eval).await? == 0
+    {
+        return Err(ApiError::invalid(vec![FieldError {
+            field: "evaluation.dataset_id".into(),
+            message: format!("dataset {eval} does not exist or has no prompts"),
+        }]));
+    }
     let (campaign, checkpoint) = store::campaigns::insert(&mut tx, &spec).await?;
     let round =
         store::rounds::create(&mut tx, campaign, spec.dataset_id, 1, checkpoint, spec.samples_per_prompt as i32, false)
