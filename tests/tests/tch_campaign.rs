@@ -6,6 +6,7 @@
 use artifacts::{ArtifactStore, Kind, StoreConfig};
 use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, fixtures};
 use model::{GenerateConfig, LoadOptions, Sampling, TextModel, VisionModel, VisionPrompt};
+use protocol::GenerateTask;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -68,35 +69,41 @@ async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_u
     let round_id: Uuid = round["id"].as_str().unwrap_or_default().parse()?;
 
     // the stored samples are the tch policy's: each prompt's K samples recomputed with TextModel, with the
-    // round's seed (the orchestrator's: campaign seed * 1_000_003 + round number)
+    // prompt's seed in the round (`GenerateTask::sampling_seed`)
     let pool = cluster.pool().await?;
-    let rows: Vec<(String, i32, String)> = sqlx::query_as(
-        "select p.question, s.sample_index, s.response from samples s join prompts p on p.id = s.prompt_id
+    let rows: Vec<(String, Uuid, i32, String)> = sqlx::query_as(
+        "select p.question, p.id, s.sample_index, s.response from samples s join prompts p on p.id = s.prompt_id
          where s.round_id = $1 order by p.question, s.sample_index",
     )
     .bind(round_id)
     .fetch_all(&pool)
     .await?;
     let mut stored: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (question, _, response) in rows {
+    let mut prompt_ids: BTreeMap<String, Uuid> = BTreeMap::new();
+    for (question, prompt, _, response) in rows {
+        prompt_ids.insert(question.clone(), prompt);
         stored.entry(question).or_default().push(response);
     }
     assert_eq!(stored.len(), questions.len(), "every prompt was sampled: {stored:#?}");
     let model = TextModel::load(&policy_dir, &LoadOptions::default())?;
-    let cfg = GenerateConfig {
-        max_new_tokens: MAX_NEW,
-        sampling: Sampling::Random { temperature: TEMPERATURE, top_k: None, top_p: Some(TOP_P) },
-        stop_token_ids: model.stop_token_ids(),
-        samples_per_prompt: K,
-        seed: SEED.wrapping_mul(1_000_003).wrapping_add(1),
-        prompt_seeds: None,
-    };
+    let mut seeds = std::collections::BTreeSet::new();
     for question in questions {
+        let seed = GenerateTask::sampling_seed(SEED, 1, prompt_ids[question]);
+        seeds.insert(seed);
+        let cfg = GenerateConfig {
+            max_new_tokens: MAX_NEW,
+            sampling: Sampling::Random { temperature: TEMPERATURE, top_k: None, top_p: Some(TOP_P) },
+            stop_token_ids: model.stop_token_ids(),
+            samples_per_prompt: K,
+            seed,
+            prompt_seeds: None,
+        };
         let prompt = model.prompt_text(&[json!({"role": "user", "content": question})], question)?;
         let want: Vec<String> =
             model.generate_text(&[prompt.as_str()], &cfg)?.remove(0).into_iter().map(|(t, _)| t).collect();
         assert_eq!(stored[question], want, "samples of `{question}`");
     }
+    assert_eq!(seeds.len(), questions.len(), "each prompt draws with its own seed");
     drop(model);
 
     // every ordered pair was judged by the critic, raw text kept, and a judgment's raw text is the critic's

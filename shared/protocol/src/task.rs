@@ -12,7 +12,22 @@ pub struct GenerateTask {
     pub prompt_id: Uuid,
     pub checkpoint_id: Uuid,
     pub samples: u32,
+    /// [`GenerateTask::sampling_seed`] of the campaign, round and prompt.
     pub seed: u64,
+}
+
+impl GenerateTask {
+    /// The seed a prompt's samples are drawn with in a round: the campaign's seed, the round number and
+    /// the prompt id mixed (SplitMix64's finaliser), so different prompts draw independent samples and a
+    /// rerun of the round draws the same ones.
+    pub fn sampling_seed(campaign_seed: u64, round: u32, prompt: Uuid) -> u64 {
+        let (hi, lo) = prompt.as_u64_pair();
+        let mut z = campaign_seed.wrapping_mul(1_000_003).wrapping_add(u64::from(round)) ^ hi.rotate_left(17) ^ lo;
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
 }
 
 /// Judge ordered pairs (i, j) of one prompt's samples with the critic: response i shown first. Each

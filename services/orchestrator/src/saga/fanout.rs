@@ -6,7 +6,6 @@ use store::rounds::Round;
 use uuid::Uuid;
 
 pub fn generate(campaign: &Campaign, round: &Round, prompts: &[Uuid]) -> Vec<Envelope> {
-    let seed = campaign.config.seed.wrapping_mul(1_000_003).wrapping_add(round.number as u64);
     prompts
         .iter()
         .map(|&prompt_id| {
@@ -17,7 +16,7 @@ pub fn generate(campaign: &Campaign, round: &Round, prompts: &[Uuid]) -> Vec<Env
                     prompt_id,
                     checkpoint_id: round.base_checkpoint_id,
                     samples: round.samples_per_prompt as u32,
-                    seed,
+                    seed: GenerateTask::sampling_seed(campaign.config.seed, round.number as u32, prompt_id),
                 },
             )
         })
