@@ -88,6 +88,46 @@ pub fn start_or_resume(
     Ok((DpoTrainer::new(base, pairs, cfg, load)?, 0))
 }
 
+/// Runs not touched for this long are not coming back (their round was resumed elsewhere, or failed):
+/// [`remove_stale`] deletes their folders.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Removes the `resumable-*` run folders under `runs` whose last change is older than `after`; returns
+/// how many it removed.
+pub fn remove_stale(runs: &Path, after: std::time::Duration) -> usize {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(runs).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let stale = entry.file_name().to_string_lossy().starts_with("resumable-")
+            && latest_change(&path).and_then(|t| t.elapsed().ok()).is_some_and(|age| age > after);
+        if stale && std::fs::remove_dir_all(&path).is_ok() {
+            tracing::info!(run = %path.display(), "removed a stale run folder");
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The newest modification time of `dir` and what it holds, two levels down (a run folder, its
+/// `checkpoints/` and `model/`).
+fn latest_change(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = std::fs::metadata(dir).and_then(|m| m.modified()).ok()?;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else { continue };
+        newest = newest.max(modified);
+        if entry.path().is_dir()
+            && let Some(inner) = latest_change_flat(&entry.path())
+        {
+            newest = newest.max(inner);
+        }
+    }
+    Some(newest)
+}
+
+fn latest_change_flat(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir).ok()?.flatten().filter_map(|e| e.metadata().and_then(|m| m.modified()).ok()).max()
+}
+
 /// Writes a checkpoint and removes the older ones (a checkpoint holds the whole model and its optimizer
 /// state: only the latest is worth its disk).
 pub fn save(trainer: &DpoTrainer, checkpoints: &Path) -> Result<(), TrainError> {
@@ -99,4 +139,37 @@ pub fn save(trainer: &DpoTrainer, checkpoints: &Path) -> Result<(), TrainError> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_stale_resumable_run_folders_are_removed() {
+        let runs = std::env::temp_dir().join(format!("criticloop-stale-runs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&runs);
+        for name in ["resumable-old", "resumable-new", "resumable-touched", "12-34-0"] {
+            std::fs::create_dir_all(runs.join(name).join("checkpoints")).expect("mkdir");
+            std::fs::write(runs.join(name).join("history.jsonl"), "").expect("write");
+        }
+        let ten_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 24 * 3600);
+        let age = |path: PathBuf| {
+            std::fs::File::open(&path).and_then(|f| f.set_modified(ten_days_ago)).expect("set mtime");
+        };
+        for name in ["resumable-old", "resumable-touched", "12-34-0"] {
+            for part in ["history.jsonl", "checkpoints", ""] {
+                age(runs.join(name).join(part));
+            }
+        }
+        // a checkpoint written inside an old folder keeps it
+        std::fs::write(runs.join("resumable-touched").join("checkpoints").join("checkpoint-2"), "x").expect("write");
+        age(runs.join("resumable-touched").join("checkpoints"));
+        assert_eq!(remove_stale(&runs, STALE_AFTER), 1);
+        assert!(!runs.join("resumable-old").exists());
+        assert!(runs.join("resumable-new").exists(), "a new run is kept");
+        assert!(runs.join("resumable-touched").exists(), "a run with a recent checkpoint is kept");
+        assert!(runs.join("12-34-0").exists(), "only resumable run folders are swept");
+        let _ = std::fs::remove_dir_all(&runs);
+    }
 }

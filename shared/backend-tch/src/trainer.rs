@@ -40,8 +40,9 @@ impl TchTrainer {
                 ));
             }
         };
-        let trainer =
-            Self { config: config.clone(), load, schedule, checkpoints, images, runs: config.work_dir.join("runs") };
+        let runs = config.work_dir.join("runs");
+        crate::resume::remove_stale(&runs, crate::resume::STALE_AFTER);
+        let trainer = Self { config: config.clone(), load, schedule, checkpoints, images, runs };
         // The round supplies beta, learning rate and epochs; check the rest with placeholders for those.
         let probe = TrainRequest {
             base_uri: String::new(),
