@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, config_err};
 
-/// The preference loss (TRL's `loss_type`).
+/// The preference loss (TRL's `loss_type`), or supervised fine-tuning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum LossType {
@@ -19,6 +19,10 @@ pub enum LossType {
     Ipo,
     /// Robust DPO, TRL's `robust`: `(-(1-ε) log σ(β Δ) + ε log σ(-β Δ)) / (1 - 2ε)`.
     Robust,
+    /// Supervised fine-tuning, TRL's `SFTTrainer` on prompt-completion data: the cross-entropy of the
+    /// chosen completion (the rejected one is ignored and no reference model is loaded), summed over the
+    /// completion tokens of an optimizer step's micro-batches and divided by their number.
+    Sft,
 }
 
 /// Learning-rate schedule (transformers' `lr_scheduler_type`), after a linear warm-up from 0.
@@ -116,7 +120,7 @@ impl DpoConfig {
         if !(0.0..0.5).contains(&self.label_smoothing) {
             return Err(config_err("label_smoothing", format!("must be in [0, 0.5), got {}", self.label_smoothing)));
         }
-        if self.label_smoothing > 0.0 && matches!(self.loss_type, LossType::Hinge | LossType::Ipo) {
+        if self.label_smoothing > 0.0 && matches!(self.loss_type, LossType::Hinge | LossType::Ipo | LossType::Sft) {
             return Err(config_err("label_smoothing", "only the sigmoid and robust losses use it"));
         }
         if !(self.learning_rate >= 0.0 && self.learning_rate.is_finite()) {

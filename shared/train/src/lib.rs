@@ -1,4 +1,5 @@
-//! DPO training of Qwen2 and LLaVA-OneVision policies on the in-process runtime of the `model` crate, at parity with
+//! DPO training (and, with `loss_type: sft`, supervised fine-tuning at parity with TRL's `SFTTrainer`) of
+//! Qwen2 and LLaVA-OneVision policies on the in-process runtime of the `model` crate, at parity with
 //! TRL's `DPOTrainer` (trl 1.16, transformers 5.24): same tokenisation of `{prompt, chosen, rejected}` pairs,
 //! same per-sequence log-prob sums, losses and logged metrics, AdamW with transformers' weight-decay groups,
 //! its schedules, gradient accumulation and clipping. Parity is pinned by the `dpo_parity_*` tests, which run

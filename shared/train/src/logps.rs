@@ -33,6 +33,8 @@ pub struct PairBatch {
     pub completion_lens: Vec<i64>,
     /// Number of pairs `B`.
     pub pairs: usize,
+    /// Rows of the layout: `2B`, or `B` for [`PairBatch::chosen_only`].
+    rows_count: usize,
     /// Number of predicted tokens belonging to chosen completions (they come first in `rows`).
     pub chosen_tokens: i64,
 }
@@ -49,11 +51,24 @@ pub struct SequenceLogps {
 
 impl PairBatch {
     pub fn new(pairs: &[&TokenizedPair], pad_id: u32, model: &PolicyModel) -> Result<Self> {
+        Self::rows(pairs, pad_id, model, true)
+    }
+
+    /// The chosen rows only (supervised fine-tuning): `rejected` log-probs come back empty.
+    pub fn chosen_only(pairs: &[&TokenizedPair], pad_id: u32, model: &PolicyModel) -> Result<Self> {
+        Self::rows(pairs, pad_id, model, false)
+    }
+
+    fn rows(pairs: &[&TokenizedPair], pad_id: u32, model: &PolicyModel, with_rejected: bool) -> Result<Self> {
         let device = model.device();
+        let sides: Vec<&TokenizedPair> =
+            if with_rejected { pairs.iter().chain(pairs).copied().collect() } else { pairs.to_vec() };
         // chosen rows, then rejected rows: each pair's images twice, as TRL's collator repeats them
-        let images = batch_images(pairs.iter().chain(pairs).map(|p| p.images.as_slice()), model)?;
+        let images = batch_images(sides.iter().map(|p| p.images.as_slice()), model)?;
         let mut seqs: Vec<Vec<u32>> = pairs.iter().map(|p| [p.prompt.as_slice(), &p.chosen].concat()).collect();
-        seqs.extend(pairs.iter().map(|p| [p.prompt.as_slice(), &p.rejected].concat()));
+        if with_rejected {
+            seqs.extend(pairs.iter().map(|p| [p.prompt.as_slice(), &p.rejected].concat()));
+        }
         let refs: Vec<&[u32]> = seqs.iter().map(Vec::as_slice).collect();
         let batch = PaddedBatch::new(&refs, pad_id, PaddingSide::Right, device)?;
         let len = batch.len();
@@ -62,7 +77,8 @@ impl PairBatch {
         let mut shifted = Vec::new();
         let mut completion_lens = Vec::with_capacity(2 * pairs.len());
         let mut chosen_tokens = 0;
-        let sides = pairs.iter().map(|p| (p, &p.chosen)).chain(pairs.iter().map(|p| (p, &p.rejected)));
+        let rejected = pairs.iter().map(|p| (p, &p.rejected)).take(if with_rejected { pairs.len() } else { 0 });
+        let sides = pairs.iter().map(|p| (p, &p.chosen)).chain(rejected);
         for (s, (pair, completion)) in sides.enumerate() {
             let prompt = pair.prompt.len() as i64;
             for (j, &tok) in completion.iter().enumerate() {
@@ -85,6 +101,7 @@ impl PairBatch {
             images,
             completion_lens,
             pairs: pairs.len(),
+            rows_count: seqs.len(),
             chosen_tokens,
         })
     }
@@ -173,6 +190,7 @@ impl PairBatch {
                 .chain(pairs.iter().map(|p| p.rejected.len() as i64))
                 .collect(),
             pairs: b,
+            rows_count: 2 * b,
             chosen_tokens: chosen_rows as i64,
         })
     }
@@ -197,7 +215,7 @@ impl PairBatch {
         let logp = model.language_model().lm_head(&picked)?.f_log_softmax(-1, Kind::Float)?;
         let per_token = logp.f_gather(1, &self.targets, false)?.f_squeeze_dim(1)?;
         // summed as TRL sums: a zero-filled `[2B, len - 1]` row per sequence, reduced along the row
-        let n = 2 * self.pairs as i64;
+        let n = self.rows_count as i64;
         let grid = Tensor::f_zeros([n * self.width], (Kind::Float, per_token.device()))?.f_index_put(
             &[Some(&self.shifted)],
             &per_token,
@@ -205,7 +223,8 @@ impl PairBatch {
         )?;
         let sums = grid.f_view([n, self.width])?.f_sum_dim_intlist(1, false, Kind::Float)?;
         let b = self.pairs as i64;
-        Ok(SequenceLogps { chosen: sums.f_narrow(0, 0, b)?, rejected: sums.f_narrow(0, b, b)?, per_token })
+        let rejected = sums.f_narrow(0, b, n - b)?;
+        Ok(SequenceLogps { chosen: sums.f_narrow(0, 0, b)?, rejected, per_token })
     }
 
     /// Number of non-padding tokens (prompt and completion, both sides).

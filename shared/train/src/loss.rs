@@ -73,6 +73,9 @@ pub fn dpo_loss(
             .f_add(&logsig(&delta, -beta)?.f_mul_scalar(ls)?)?
             .f_div_scalar(1.0 - 2.0 * ls)?,
         LossType::Hinge => delta.f_mul_scalar(-beta)?.f_add_scalar(1.0)?.f_relu()?,
+        LossType::Sft => {
+            return Err(crate::error::config_err("loss_type", "sft is trained by its own step, not a pair loss"));
+        }
         LossType::Ipo => {
             let b = batch.pairs;
             let lens = Tensor::f_from_slice(&batch.completion_lens)?.f_to_kind(Kind::Float)?.f_clamp_min(1.0)?;

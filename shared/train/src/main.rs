@@ -33,6 +33,8 @@ enum Loss {
     Hinge,
     Ipo,
     Robust,
+    /// Supervised fine-tuning on `prompt` + `chosen` (cross-entropy; `rejected` is ignored).
+    Sft,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -139,6 +141,7 @@ fn config_of(a: &DpoArgs) -> Result<DpoConfig> {
             Loss::Hinge => LossType::Hinge,
             Loss::Ipo => LossType::Ipo,
             Loss::Robust => LossType::Robust,
+            Loss::Sft => LossType::Sft,
         };
     }
     if let Some(s) = a.schedule {

@@ -12,7 +12,7 @@ use model::tch::{Kind, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, TrainerState};
-use crate::config::DpoConfig;
+use crate::config::{DpoConfig, LossType};
 use crate::error::{Result, TrainError, config_err};
 use crate::logps::PairBatch;
 use crate::loss::{PairMetrics, RefLogps, dpo_loss};
@@ -28,6 +28,8 @@ pub enum Reference {
     Model(Box<PolicyModel>),
     /// `(chosen, rejected)` sums per pair (indexed like the pair list), computed once before training.
     Precomputed(Vec<(f32, f32)>),
+    /// Supervised fine-tuning needs none.
+    None,
 }
 
 /// What one optimizer step logged. `pairs` holds TRL's metrics averaged over the step's micro-batches.
@@ -125,6 +127,7 @@ impl DpoTrainer {
             None => (0, None),
         };
         let reference = match saved_ref {
+            _ if cfg.loss_type == LossType::Sft => Reference::None,
             Some(r) if cfg.precompute_ref_log_probs => Reference::Precomputed(r),
             _ => {
                 let model = Box::new(PolicyModel::load(base, opts)?);
@@ -203,6 +206,14 @@ impl DpoTrainer {
         let bs = self.cfg.per_device_train_batch_size;
         let mut metrics = Vec::with_capacity(n_micro);
         let mut tokens = 0;
+        if self.cfg.loss_type == LossType::Sft {
+            let batches: Vec<Vec<&TokenizedPair>> = micro
+                .map(|m| order[m * bs..((m + 1) * bs).min(order.len())].iter().map(|&i| &self.pairs[i]).collect())
+                .collect();
+            let (loss, logps) = self.sft_step(&batches, &mut tokens)?;
+            let pairs = PairMetrics { loss, logps_chosen: logps, ..PairMetrics::default() };
+            return self.finish_step(started, epoch, pairs, tokens);
+        }
         for m in micro {
             let idx = &order[m * bs..((m + 1) * bs).min(order.len())];
             let pairs: Vec<&TokenizedPair> = idx.iter().map(|&i| &self.pairs[i]).collect();
@@ -214,6 +225,11 @@ impl DpoTrainer {
             metrics.push(out.metrics);
             tokens += batch.tokens();
         }
+        self.finish_step(started, epoch, PairMetrics::mean(&metrics), tokens)
+    }
+
+    /// Clips, steps the optimizer at the scheduled learning rate and counts the step.
+    fn finish_step(&mut self, started: Instant, epoch: u64, pairs: PairMetrics, tokens: i64) -> Result<StepMetrics> {
         let grad_norm = self.optimizer.clip_grad_norm(self.cfg.max_grad_norm)?;
         let lr =
             self.cfg.learning_rate * lr_factor(self.cfg.lr_scheduler_type, self.step, self.warmup, self.total_steps);
@@ -225,10 +241,29 @@ impl DpoTrainer {
             epoch,
             learning_rate: lr,
             grad_norm,
-            pairs: PairMetrics::mean(&metrics),
+            pairs,
             tokens,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The gradients of one SFT step over its micro-batches: every chosen completion token's negative
+    /// log-prob, summed and divided by the step's number of completion tokens (transformers'
+    /// `num_items_in_batch`). Returns the loss and the mean chosen log-prob sum per example.
+    fn sft_step(&self, batches: &[Vec<&TokenizedPair>], tokens: &mut i64) -> Result<(f64, f64)> {
+        let total: usize = batches.iter().flatten().map(|p| p.chosen.len()).sum();
+        let (mut loss, mut logps, mut examples) = (0.0, 0.0, 0usize);
+        for pairs in batches {
+            let batch = PairBatch::chosen_only(pairs, self.pad_id, &self.policy)?;
+            let lp = batch.logps(&self.policy, true)?;
+            let micro = lp.per_token.f_sum(Kind::Float)?.f_neg()?.f_div_scalar(total.max(1) as f64)?;
+            micro.f_backward()?;
+            loss += micro.f_double_value(&[])?;
+            logps += lp.chosen.f_detach()?.f_sum(Kind::Float)?.f_double_value(&[])?;
+            examples += pairs.len();
+            *tokens += batch.tokens();
+        }
+        Ok((loss, logps / examples.max(1) as f64))
     }
 
     fn batch(&self, pairs: &[&TokenizedPair], model: &PolicyModel) -> Result<PairBatch> {
@@ -245,6 +280,7 @@ impl DpoTrainer {
                 let lp = batch.logps(model, false)?;
                 Ok(RefLogps { chosen: lp.chosen, rejected: lp.rejected })
             }
+            Reference::None => Err(config_err("loss_type", "supervised fine-tuning has no reference log-probs")),
             Reference::Precomputed(all) => {
                 let device = self.policy.device();
                 let chosen: Vec<f32> = idx.iter().map(|&i| all[i].0).collect();
@@ -278,7 +314,7 @@ impl DpoTrainer {
     pub fn save_checkpoint(&self, out: &Path) -> Result<PathBuf> {
         let precomputed = match &self.reference {
             Reference::Precomputed(r) => Some(r.clone()),
-            Reference::Model(_) => None,
+            Reference::Model(_) | Reference::None => None,
         };
         let state = TrainerState::new(self.step, &self.base, &self.cfg, &self.pairs, precomputed);
         checkpoint::write(out, &self.policy, &self.optimizer, &state)

@@ -110,6 +110,24 @@ fn cases() -> Vec<Case> {
             config: DpoConfig { per_device_train_batch_size: 1, gradient_accumulation_steps: 2, ..base.clone() },
         },
         Case { name: "llava", checkpoint: "llava-ov", pairs: VISION_PAIRS, config: vision.clone() },
+        case("sft_only", DpoConfig { loss_type: LossType::Sft, ..base.clone() }),
+        Case {
+            name: "sft_only_accumulation_chat",
+            checkpoint: "qwen2",
+            pairs: CHAT_PAIRS,
+            config: DpoConfig {
+                loss_type: LossType::Sft,
+                per_device_train_batch_size: 1,
+                gradient_accumulation_steps: 2,
+                ..base.clone()
+            },
+        },
+        Case {
+            name: "sft_only_llava",
+            checkpoint: "llava-ov",
+            pairs: VISION_PAIRS,
+            config: DpoConfig { loss_type: LossType::Sft, ..vision.clone() },
+        },
         Case {
             name: "llava_trainable_sft",
             checkpoint: "llava-ov",
@@ -171,12 +189,14 @@ fn check(name: &str) -> Result<()> {
     let ids = |v: &Value| -> Vec<u32> {
         v.as_array().map(|a| a.iter().filter_map(|x| x.as_u64().map(|x| x as u32)).collect()).unwrap_or_default()
     };
+    let sft = case.config.loss_type == LossType::Sft;
     for (ours, theirs) in set.pairs.iter().zip(trl_tok) {
         let want = TokenizedPair {
             id: ours.id.clone(),
             prompt: ids(&theirs["prompt"]),
             chosen: ids(&theirs["chosen"]),
-            rejected: ids(&theirs["rejected"]),
+            // SFT trains on prompt + chosen only
+            rejected: if sft { ours.rejected.clone() } else { ids(&theirs["rejected"]) },
             images: ours.images.clone(),
         };
         assert_eq!(ours, &want, "{name}: tokenisation of pair {}", ours.id);
@@ -192,17 +212,17 @@ fn check(name: &str) -> Result<()> {
     let mut failures = Vec::new();
     for (ours, theirs) in steps.iter().zip(trl_steps) {
         let p = &ours.pairs;
-        let pairs = [
-            ("loss", p.loss, "step_loss"),
+        let dpo_only = [
             ("rewards/chosen", p.rewards_chosen, "rewards/chosen"),
             ("rewards/rejected", p.rewards_rejected, "rewards/rejected"),
             ("rewards/margins", p.rewards_margins, "rewards/margins"),
             ("rewards/accuracies", p.rewards_accuracies, "rewards/accuracies"),
             ("logps/chosen", p.logps_chosen, "logps/chosen"),
             ("logps/rejected", p.logps_rejected, "logps/rejected"),
-            ("learning_rate", ours.learning_rate, "learning_rate"),
         ];
-        for (label, got, key) in pairs {
+        let common = [("loss", p.loss, "step_loss"), ("learning_rate", ours.learning_rate, "learning_rate")];
+        let checked = if sft { &dpo_only[..0] } else { &dpo_only[..] };
+        for &(label, got, key) in common.iter().chain(checked) {
             let want = theirs[key].as_f64().with_context(|| format!("TRL metric {key}"))?;
             let r = rel(got, want);
             worst = worst.max(r);
@@ -336,4 +356,19 @@ fn dpo_llava_onevision_packed_layout_gives_the_unpacked_logps() -> Result<()> {
         assert!(diff < 1e-4 && scale > 1.0, "packed vs unpacked log-probs differ by {diff:e} (scale {scale})");
     }
     Ok(())
+}
+
+#[test]
+fn dpo_parity_sft_mode_matches_trl_sft_trainer() -> Result<()> {
+    check("sft_only")
+}
+
+#[test]
+fn dpo_parity_sft_mode_chat_accumulation_matches_trl_sft_trainer() -> Result<()> {
+    check("sft_only_accumulation_chat")
+}
+
+#[test]
+fn dpo_parity_sft_mode_llava_onevision_with_images() -> Result<()> {
+    check("sft_only_llava")
 }
