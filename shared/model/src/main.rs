@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use model::llava::preprocess::{ImageProcessorConfig, load_image, preprocess};
+use model::llava::tokens::image_token_count;
 use model::{
-    Completion, Dtype, GenerateConfig, LoadOptions, Message, Qwen2ForCausalLM, Sampling, ScoreRequest, TextModel,
-    VisionModel, VisionPrompt, generate, parse_device, response_logprobs,
+    Completion, Dtype, GenerateConfig, ImageInput, LlavaOnevision, LoadOptions, Message, Qwen2ForCausalLM, Sampling,
+    ScoreRequest, TextModel, VisionModel, VisionPrompt, generate, generate_with, parse_device, response_logprobs,
 };
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -69,6 +71,10 @@ enum Command {
         /// Timed repetitions (the best one is reported, after one untimed warm-up of 2 tokens).
         #[arg(long, default_value_t = 1)]
         repeat: usize,
+        /// For a LLaVA-OneVision checkpoint: every prompt shows this image first (its `<image>` tokens,
+        /// expanded as the processor does, precede the prompt's token ids).
+        #[arg(long)]
+        image: Option<PathBuf>,
     },
 }
 
@@ -162,8 +168,8 @@ fn main() -> Result<()> {
             let out = out.into_iter().next().context("one result")?;
             println!("{}", json!({"response_tokens": r, "per_token": out.per_token, "sum": out.sum}));
         }
-        Command::Bench { load, prompts_file, prompts, prompt_len, sampling, repeat } => {
-            bench(&load, prompts_file, prompts, prompt_len, &sampling, repeat)?;
+        Command::Bench { load, prompts_file, prompts, prompt_len, sampling, repeat, image } => {
+            bench(&load, prompts_file, prompts, prompt_len, &sampling, repeat, image)?;
         }
     }
     Ok(())
@@ -203,11 +209,29 @@ fn bench(
     len: usize,
     sampling: &SamplingArgs,
     repeat: usize,
+    image: Option<PathBuf>,
 ) -> Result<()> {
     let t0 = Instant::now();
-    let model = Qwen2ForCausalLM::load(&load.checkpoint, &load.options()?)?;
+    // a LLaVA-OneVision with its image (pixel values, size, token count), or a Qwen2
+    let (text, vision) = match &image {
+        Some(path) => {
+            let llava = LlavaOnevision::load(&load.checkpoint, &load.options()?)?;
+            let processor = ImageProcessorConfig::from_dir(&load.checkpoint)?;
+            let config = llava.config();
+            let pixels = load_image(path)?;
+            let (values, size) = preprocess(&pixels, &config.image_grid_pinpoints, config.vision.image_size, &processor)?;
+            let count = image_token_count(config, size, false);
+            (None, Some((llava, values, size, count)))
+        }
+        None => (Some(Qwen2ForCausalLM::load(&load.checkpoint, &load.options()?)?), None),
+    };
+    let model = match (&text, &vision) {
+        (Some(m), _) => m,
+        (None, Some((llava, ..))) => llava.language_model(),
+        (None, None) => bail!("no model"),
+    };
     let load_s = t0.elapsed().as_secs_f64();
-    let prompts: Vec<Vec<u32>> = match prompts_file {
+    let mut prompts: Vec<Vec<u32>> = match prompts_file {
         Some(f) => serde_json::from_str(&std::fs::read_to_string(&f).with_context(|| format!("{}", f.display()))?)?,
         None => {
             let mut rng = rand::rngs::StdRng::seed_from_u64(sampling.seed);
@@ -218,15 +242,31 @@ fn bench(
     if prompts.is_empty() {
         bail!("no prompts");
     }
+    if let Some((llava, _, _, count)) = &vision {
+        let token = u32::try_from(llava.config().image_token_index)?;
+        for p in &mut prompts {
+            p.splice(0..0, std::iter::repeat_n(token, usize::try_from(*count)?));
+        }
+    }
     let refs: Vec<&[u32]> = prompts.iter().map(Vec::as_slice).collect();
     // no stop tokens: every run generates exactly max_new_tokens per sample
     let cfg = sampling.config(Vec::new());
-    generate(&model, &refs[..1], &GenerateConfig { max_new_tokens: 2, samples_per_prompt: 1, ..cfg.clone() })?;
+    let run = |prompts: &[&[u32]], cfg: &GenerateConfig| -> Result<Vec<Vec<Completion>>> {
+        Ok(match &vision {
+            None => generate(model, prompts, cfg)?,
+            Some((llava, values, size, _)) => {
+                let images: Vec<ImageInput<'_>> = prompts.iter().map(|_| ImageInput::tiled(values, *size)).collect();
+                let embed = |ids: &model::tch::Tensor| llava.embed_with_images(ids, &images);
+                generate_with(model, prompts, cfg, &embed)?
+            }
+        })
+    };
+    run(&refs[..1], &GenerateConfig { max_new_tokens: 2, samples_per_prompt: 1, ..cfg.clone() })?;
     let mut best = f64::INFINITY;
     let mut tokens = 0;
     for _ in 0..repeat.max(1) {
         let t = Instant::now();
-        let out = generate(&model, &refs, &cfg)?;
+        let out = run(&refs, &cfg)?;
         best = best.min(t.elapsed().as_secs_f64());
         tokens = out.iter().flatten().map(|c| c.tokens.len()).sum::<usize>();
     }
@@ -236,6 +276,7 @@ fn bench(
             "side": "criticloop",
             "prompts": prompts.len(),
             "prompt_tokens": prompts.iter().map(Vec::len).sum::<usize>(),
+            "image_tokens": vision.as_ref().map(|v| v.3),
             "samples": sampling.samples,
             "new_tokens": tokens,
             "seconds": best,
