@@ -130,11 +130,18 @@ impl LlavaOnevisionConfig {
             )));
         }
         let v = &c.vision_config;
-        if v.patch_size <= 0 || v.image_size % v.patch_size != 0 || v.hidden_size % v.num_attention_heads != 0 {
+        // SigLIP-so400m-patch14-384 has 384 px tiles of 14 px patches: the convolution's 27 x 27 patches
+        // leave the last 6 pixels out, so image_size need not be a multiple of patch_size
+        if v.patch_size <= 0
+            || v.image_size < v.patch_size
+            || v.num_attention_heads <= 0
+            || v.hidden_size % v.num_attention_heads != 0
+        {
             return Err(ModelError::Config {
                 path: path.to_path_buf(),
                 field: "vision_config",
-                message: "image_size must be a multiple of patch_size, hidden_size of the head count".into(),
+                message: "patch_size must be positive and at most image_size, hidden_size a multiple of the head count"
+                    .into(),
             });
         }
         let max_num_patches = c

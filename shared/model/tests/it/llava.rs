@@ -33,8 +33,10 @@ fn parity_llava_onevision_image_features_and_logits() -> Result<()> {
     let (t, r) = refs()?;
     let sizes = sizes(&r)?;
     let opts = LoadOptions { dtype: Dtype::F32, device: Device::Cpu };
-    // anyres_max_9 keeps the unpadded grid; anyres_max_1 downscales it (bilinear) before the newlines
-    for name in ["llava", "llava-max1"] {
+    // anyres_max_9 keeps the unpadded grid; anyres_max_1 downscales it (bilinear) before the newlines;
+    // patch7: tiles that are not a whole number of patches (the convolution drops the rest, as SigLIP-so400m's
+    // 384 px tiles of 14 px patches do)
+    for name in ["llava", "llava-max1", "llava-patch7"] {
         let model = LlavaOnevision::load(&llava_fixtures().join(name), &opts)?;
         let counts = r["models"][name]["feature_counts"].as_array().context("counts")?;
         for (i, size) in sizes.iter().enumerate() {
