@@ -219,7 +219,8 @@ fn bench(
             let processor = ImageProcessorConfig::from_dir(&load.checkpoint)?;
             let config = llava.config();
             let pixels = load_image(path)?;
-            let (values, size) = preprocess(&pixels, &config.image_grid_pinpoints, config.vision.image_size, &processor)?;
+            let (values, size) =
+                preprocess(&pixels, &config.image_grid_pinpoints, config.vision.image_size, &processor)?;
             let count = image_token_count(config, size, false);
             (None, Some((llava, values, size, count)))
         }

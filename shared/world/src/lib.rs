@@ -14,6 +14,7 @@
 //! - [`dataset`]: items as criticloop's JSONL import format, and the truth read back from a row.
 
 pub mod config;
+pub mod critic_data;
 pub mod dataset;
 pub mod error;
 pub mod render;
@@ -25,6 +26,7 @@ pub mod text;
 pub mod tokenizer;
 
 pub use config::WorldConfig;
+pub use critic_data::{PairVerdict, pairwise_judgment, pointwise_judgment};
 pub use dataset::{parse_truth, write_jsonl};
 pub use error::{Result, WorldError};
 pub use render::{png_bytes, render};

@@ -1,0 +1,182 @@
+//! Critic instruction data from the ground truth, the LLaVA-Critic way. For two responses to an item, a
+//! pairwise judgment whose reasons say what each response gets right, misses or invents, ending in
+//! LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
+//! responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
+//! 100). The verdict is the oracle's ([`better`]), so a critic trained on this data learns the ground
+//! truth's preferences, ties included; the score is 100 for a right short answer and 0 for a wrong one,
+//! and 100 x F1 for a description.
+
+use std::cmp::Ordering;
+
+use crate::score::{better, match_mentions, normalise_answer, parse_mentions, score_description};
+use crate::tasks::Truth;
+
+/// The ground truth's verdict on an ordered pair of responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairVerdict {
+    First,
+    Second,
+    Tie,
+}
+
+/// What a response gets right and wrong.
+#[derive(Debug, Clone, PartialEq)]
+struct Assessment {
+    /// Short answers: the answer given, and whether it is right.
+    answer: Option<(String, bool)>,
+    /// Descriptions: the objects named that are in the image, those left out, and those not in it.
+    named: Vec<String>,
+    missed: Vec<String>,
+    invented: Vec<String>,
+}
+
+fn assess(truth: &Truth, response: &str) -> Assessment {
+    if let Some(expected) = &truth.answer {
+        let given = normalise_answer(response);
+        let right = !given.is_empty() && given == normalise_answer(expected);
+        return Assessment { answer: Some((given, right)), named: vec![], missed: vec![], invented: vec![] };
+    }
+    let objects = &truth.scene.objects;
+    let mentions = parse_mentions(response);
+    let matches = match_mentions(&mentions, objects);
+    let mut named = Vec::new();
+    let mut invented = Vec::new();
+    for (mention, matched) in mentions.iter().zip(&matches) {
+        match matched {
+            Some(i) => named.push(objects[*i].name()),
+            None => invented.push(match mention.colour {
+                Some(c) => format!("{} {}", c.word(), mention.shape.word()),
+                None => mention.shape.word().to_string(),
+            }),
+        }
+    }
+    let missed = (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| objects[i].name()).collect();
+    Assessment { answer: None, named, missed, invented }
+}
+
+/// "the red circle, the blue square and the green triangle".
+fn list(names: &[String]) -> String {
+    let the: Vec<String> = names.iter().map(|n| format!("the {n}")).collect();
+    match the.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// One sentence on a response: "Response 1 answers \"two\", which is correct." or "Response 2 names the red
+/// circle, misses the blue square and mentions a green triangle that is not in the image."
+fn sentence(label: &str, truth: &Truth, a: &Assessment) -> String {
+    if let Some((given, right)) = &a.answer {
+        let expected = truth.answer.as_deref().unwrap_or_default();
+        return match (given.is_empty(), right) {
+            (true, _) => format!("{label} gives no answer; the answer is {expected}."),
+            (false, true) => format!("{label} answers \"{given}\", which is correct."),
+            (false, false) => format!("{label} answers \"{given}\", but the answer is {expected}."),
+        };
+    }
+    let mut parts = Vec::new();
+    if a.named.is_empty() {
+        parts.push("names nothing that is in the image".to_string());
+    } else {
+        parts.push(format!("names {}", list(&a.named)));
+    }
+    if !a.missed.is_empty() {
+        parts.push(format!("misses {}", list(&a.missed)));
+    }
+    if !a.invented.is_empty() {
+        let what: Vec<String> = a.invented.iter().map(|n| format!("a {n}")).collect();
+        let what = match what.as_slice() {
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [] => String::new(),
+        };
+        parts.push(format!("mentions {what}, which the image does not show"));
+    }
+    let body = match parts.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    format!("{label} {body}.")
+}
+
+/// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: one
+/// sentence per response, then LLaVA-Critic's verdict sentence.
+pub fn pairwise_judgment(truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
+    let verdict = match better(truth, first, second) {
+        Ordering::Greater => PairVerdict::First,
+        Ordering::Less => PairVerdict::Second,
+        Ordering::Equal => PairVerdict::Tie,
+    };
+    let closing = match verdict {
+        PairVerdict::First => "The better response: [1].",
+        PairVerdict::Second => "The better response: [2].",
+        PairVerdict::Tie => "Two responses are equally good.",
+    };
+    let a = sentence("Response 1", truth, &assess(truth, first));
+    let b = sentence("Response 2", truth, &assess(truth, second));
+    (verdict, format!("{a} {b}\n{closing}"))
+}
+
+/// The score (out of 100) the ground truth gives `response`, and the judgment a critic should write.
+pub fn pointwise_judgment(truth: &Truth, response: &str) -> (u32, String) {
+    let a = assess(truth, response);
+    let score = match &a.answer {
+        Some((_, right)) => 100 * u32::from(*right),
+        None => (100.0 * score_description(response, &truth.scene.objects).f1).round() as u32,
+    };
+    (score, format!("{}\nScore: {score}", sentence("The response", truth, &a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WorldConfig;
+    use crate::tasks::{Family, Item};
+    use crate::text::{describe, describe_imperfect};
+
+    fn item(seed: u64, family: Family) -> Item {
+        let config = WorldConfig { min_objects: 3, max_objects: 3, ..WorldConfig::default() };
+        Item::generate(seed, Some(family), &config).expect("an item")
+    }
+
+    #[test]
+    fn pairwise_judgments_follow_the_oracle_and_name_the_differences() {
+        let d = item(3, Family::Describe);
+        let objects = d.objects();
+        let perfect = describe(objects);
+        let omitting = describe_imperfect(d.scene(), &[1], &[]);
+        let (v, text) = pairwise_judgment(&d.truth, &perfect, &omitting);
+        assert_eq!(v, PairVerdict::First, "{text}");
+        assert!(text.ends_with("The better response: [1]."), "{text}");
+        assert!(text.contains(&format!("misses the {}", objects[1].name())), "{text}");
+        let (v, text) = pairwise_judgment(&d.truth, &omitting, &perfect);
+        assert_eq!(v, PairVerdict::Second);
+        assert!(text.ends_with("The better response: [2]."), "{text}");
+        let (v, text) = pairwise_judgment(&d.truth, &perfect, &perfect);
+        assert_eq!(v, PairVerdict::Tie);
+        assert!(text.ends_with("Two responses are equally good."), "{text}");
+
+        let s = item(4, Family::Count);
+        let answer = s.answer().expect("a short answer").to_string();
+        let (v, text) = pairwise_judgment(&s.truth, "zebra", &answer);
+        assert_eq!(v, PairVerdict::Second);
+        assert!(text.contains("Response 1 answers \"zebra\", but the answer is"), "{text}");
+        let (v, _) = pairwise_judgment(&s.truth, "zebra", "giraffe");
+        assert_eq!(v, PairVerdict::Tie, "two wrong answers tie");
+    }
+
+    #[test]
+    fn pointwise_scores_are_100_f1() {
+        let d = item(5, Family::Describe);
+        let (score, text) = pointwise_judgment(&d.truth, &describe(d.objects()));
+        assert_eq!(score, 100);
+        assert!(text.ends_with("Score: 100"), "{text}");
+        let (score, _) = pointwise_judgment(&d.truth, &describe_imperfect(d.scene(), &[0], &[]));
+        // 2 of 3 named, nothing invented: precision 1, recall 2/3, F1 0.8
+        assert_eq!(score, 80);
+        let s = item(6, Family::Presence);
+        assert_eq!(pointwise_judgment(&s.truth, "maybe").0, 0);
+    }
+}
