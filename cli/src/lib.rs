@@ -13,6 +13,7 @@ mod judge;
 mod metrics;
 mod pairs;
 mod watch;
+mod world;
 
 pub use client::Client;
 
@@ -53,6 +54,9 @@ pub enum Command {
     Critic(critic_parse::CriticCommand),
     /// Agreement metrics of judge predictions against labels: JSONL on stdin, JSON on stdout.
     Metrics(metrics::MetricsArgs),
+    /// Offline tools for the generated visual world: datasets with ground truth, critic data, a tokenizer.
+    #[command(subcommand)]
+    World(world::WorldCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -65,5 +69,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Judge(cmd) => judge::run(cmd, &config::client(cli.api_url, cli.token)?).await,
         Command::Critic(cmd) => critic_parse::run(cmd),
         Command::Metrics(args) => metrics::run(args),
+        Command::World(cmd) => world::run(cmd),
     }
 }

@@ -87,3 +87,56 @@ fn cli_offline_tools_name_the_bad_line_and_the_bad_format() -> anyhow::Result<()
     assert!(err.contains("line 1") && err.contains("label"), "{err}");
     Ok(())
 }
+
+/// `criticloop world items` is a pure function of its seed and writes rows the importer reads, with their
+/// ground truth; `critic-data` writes judgments that `critic parse` reads back as the ground truth's
+/// verdicts, with each row's image beside the file.
+#[test]
+fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("criticloop-cli-world-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = |name: &str| dir.join(name).display().to_string();
+    for name in ["a.jsonl", "b.jsonl"] {
+        let (ok, _, err) = pipe(&["world", "items", "--seed", "5", "--count", "40", "-o", &path(name)], "")?;
+        assert!(ok, "{err}");
+    }
+    let a = std::fs::read_to_string(dir.join("a.jsonl"))?;
+    assert_eq!(a, std::fs::read_to_string(dir.join("b.jsonl"))?, "same seed, same bytes");
+    let rows: Vec<Value> = a.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    assert_eq!(rows.len(), 40);
+    for row in &rows {
+        assert!(row["image"].as_str().is_some_and(|i| i.starts_with("data:image/png;base64,")), "{row}");
+        let truth = world::parse_truth(row).ok_or_else(|| anyhow::anyhow!("no ground truth in {row}"))?;
+        assert_eq!(truth.family.is_short(), truth.answer.is_some(), "{row}");
+    }
+
+    let (ok, _, err) =
+        pipe(&["world", "critic-data", "--seed", "5", "--count", "60", "-o", &path("critic.jsonl")], "")?;
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(dir.join("critic.jsonl"))?;
+    // `critic parse` reads `output`: the chosen judgment of each row
+    let outputs: String = text
+        .lines()
+        .map(|l| -> anyhow::Result<String> {
+            let row: Value = serde_json::from_str(l)?;
+            let image = row["images"][0].as_str().unwrap_or_default();
+            anyhow::ensure!(dir.join(image).is_file(), "missing image {image}");
+            let output = row["chosen"][0]["content"].clone();
+            Ok(format!("{}\n", serde_json::json!({"output": output, "verdict": row["verdict"]})))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let (ok, parsed, err) = pipe(&["critic", "parse", "--format", "critic_pairwise"], &outputs)?;
+    assert!(ok, "{err}");
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in parsed.lines() {
+        let row: Value = serde_json::from_str(line)?;
+        assert_eq!(row["prediction"], row["verdict"], "{row}");
+        kinds.insert(row["verdict"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(kinds.len(), 3, "first, second and tie all occur: {kinds:?}");
+
+    let (ok, _, err) = pipe(&["world", "items", "--families", "colour,bogus", "-o", &path("x.jsonl")], "")?;
+    assert!(!ok && err.contains("--families: unknown family `bogus`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! `criticloop world`: offline tools for the generated visual world (`shared/world`), files out, no API.
+//! - `items`: a seeded dataset in the import format (`dataset import --format jsonl`), ground truth in
+//!   each row's `world` field (what the evaluation scores against);
+//! - `critic-data`: critic instruction data in TRL's pair format for `criticloop-train` (`--loss-type sft`
+//!   trains on prompt + chosen): LLaVA-Critic's pairwise prompt over two sampled responses, with the
+//!   image, and the ground truth's judgment (reasons and verdict sentence); images are written beside the
+//!   file;
+//! - `tokenizer`: a byte-level BPE tokenizer trained on the world's text (and the critic prompts), saved
+//!   as a Hugging Face tokenizer folder with a chat template.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use critic::templates::Fields;
+use serde_json::json;
+use world::{Family, Item, SplitMix64, TokenizerSettings, World, WorldConfig};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum WorldCommand {
+    /// Write a seeded world dataset as import-format JSONL (images inline).
+    Items {
+        #[command(flatten)]
+        world: WorldArgs,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write critic instruction data (TRL pair format with `images`, the judgment as `chosen`).
+    CriticData {
+        #[command(flatten)]
+        world: WorldArgs,
+        /// Share of a sampled response that is right (1: always right, 0: always wrong).
+        #[arg(long, default_value_t = 0.6)]
+        quality: f64,
+        /// The JSONL file; images go to `IMAGES/` beside it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Train and save a tokenizer for the world (tokenizer.json, tokenizer_config.json).
+    Tokenizer {
+        #[command(flatten)]
+        world: WorldArgs,
+        #[arg(long, default_value_t = 512)]
+        vocab_size: usize,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorldArgs {
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 100)]
+    count: usize,
+    /// Width and height of the images in pixels.
+    #[arg(long, default_value_t = 48)]
+    image_size: u32,
+    #[arg(long, default_value_t = 4)]
+    max_objects: usize,
+    /// Task families drawn from (colour, count, presence, relation, describe).
+    #[arg(long, value_delimiter = ',', default_value = "colour,count,presence,relation,describe")]
+    families: Vec<String>,
+}
+
+impl WorldArgs {
+    fn items(&self) -> Result<Vec<Item>> {
+        let families = self
+            .families
+            .iter()
+            .map(|name| {
+                Family::ALL.into_iter().find(|f| f.name() == name.as_str()).with_context(|| {
+                    format!("--families: unknown family `{name}` (colour, count, presence, relation, describe)")
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let config = WorldConfig {
+            image_size: self.image_size,
+            max_objects: self.max_objects,
+            families,
+            ..WorldConfig::default()
+        };
+        World::items(self.seed, self.count, &config).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+pub fn run(cmd: WorldCommand) -> Result<()> {
+    match cmd {
+        WorldCommand::Items { world, output } => {
+            let items = world.items()?;
+            let mut file = create(&output)?;
+            world::write_jsonl(&items, &mut file)?;
+            file.flush()?;
+            eprintln!("{} items written to {}", items.len(), output.display());
+        }
+        WorldCommand::CriticData { world, quality, output } => {
+            anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
+            let items = world.items()?;
+            let rows = critic_data(&items, world.seed, quality, &output)?;
+            eprintln!("{rows} critic examples written to {}", output.display());
+        }
+        WorldCommand::Tokenizer { world, vocab_size, output } => {
+            let items = world.items()?;
+            let mut corpus = world::tokenizer::world_corpus(&items);
+            let mut rng = SplitMix64::new(world.seed ^ 0x7e57);
+            for item in items.iter().take(200) {
+                let (a, b) = (world::sample_response(item, &mut rng, 0.6), world::sample_response(item, &mut rng, 0.6));
+                corpus.push(critic_prompt(item, &a, &b)?);
+                corpus.push(world::pairwise_judgment(&item.truth, &a, &b).1);
+            }
+            let settings = TokenizerSettings { vocab_size, ..TokenizerSettings::default() };
+            let tokenizer = world::build_tokenizer(&corpus, &settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+            world::save_tokenizer(&tokenizer, &output, &settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("tokenizer of {} entries written to {}", tokenizer.get_vocab_size(true), output.display());
+        }
+    }
+    Ok(())
+}
+
+/// LLaVA-Critic's released pairwise prompt (without its leading `<image>`: the pair's image is shown by
+/// the chat template, as the judging service shows it).
+fn critic_prompt(item: &Item, first: &str, second: &str) -> Result<String> {
+    let template = critic::templates::get("llava-critic/pairwise").context("the pairwise template")?;
+    let prompt = template.render(&Fields::pairwise(&item.question, first, second))?;
+    Ok(prompt.strip_prefix("<image>\n").unwrap_or(&prompt).to_string())
+}
+
+/// Writes one pair per item: two sampled responses, the ground truth's judgment as `chosen`, the opposite
+/// verdict as `rejected` (so the file also serves DPO on the critic). Returns the number of rows.
+fn critic_data(items: &[Item], seed: u64, quality: f64, output: &Path) -> Result<usize> {
+    let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("critic");
+    let images = output.with_file_name(format!("{stem}-images"));
+    std::fs::create_dir_all(&images).with_context(|| format!("creating {}", images.display()))?;
+    let mut rng = SplitMix64::new(seed ^ 0xc417);
+    let mut file = create(output)?;
+    for item in items {
+        let name = format!("{}.png", item.id);
+        let png = world::png_bytes(&world::render(item.scene()))?;
+        std::fs::write(images.join(&name), png).with_context(|| format!("writing {name}"))?;
+        let (a, b) = (world::sample_response(item, &mut rng, quality), world::sample_response(item, &mut rng, quality));
+        let (verdict, judgment) = world::pairwise_judgment(&item.truth, &a, &b);
+        let wrong = match verdict {
+            world::PairVerdict::First => "The better response: [2].",
+            world::PairVerdict::Second | world::PairVerdict::Tie => "The better response: [1].",
+        };
+        let reasons = judgment.lines().next().unwrap_or_default();
+        let row = json!({
+            "id": item.id,
+            "images": [format!("{stem}-images/{name}")],
+            "prompt": [{"role": "user", "content": critic_prompt(item, &a, &b)?}],
+            "chosen": [{"role": "assistant", "content": judgment}],
+            "rejected": [{"role": "assistant", "content": format!("{reasons}\n{wrong}")}],
+            "verdict": format!("{verdict:?}").to_lowercase(),
+        });
+        writeln!(file, "{row}")?;
+    }
+    file.flush()?;
+    Ok(items.len())
+}
+
+fn create(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    Ok(std::io::BufWriter::new(file))
+}
