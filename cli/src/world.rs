@@ -5,6 +5,8 @@
 //!   trains on prompt + chosen): LLaVA-Critic's pairwise prompt over two sampled responses, with the
 //!   image, and the ground truth's judgment (reasons and verdict sentence); images are written beside the
 //!   file;
+//! - `sft-data`: policy fine-tuning data in the same format: each question with a sampled answer of a
+//!   chosen quality (a middling policy's omissions, inventions and wrong answers);
 //! - `tokenizer`: a byte-level BPE tokenizer trained on the world's text (and the critic prompts), saved
 //!   as a Hugging Face tokenizer folder with a chat template.
 
@@ -33,6 +35,20 @@ pub enum WorldCommand {
         #[arg(long, default_value_t = 0.6)]
         quality: f64,
         /// The JSONL file; images go to `IMAGES/` beside it.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write policy fine-tuning data (TRL pair format with `images`): each question with a sampled answer
+    /// of the given quality as `chosen` (what `criticloop-train --loss-type sft` trains on) and another
+    /// sample at half that quality as `rejected` (usually worse, not always).
+    SftData {
+        #[command(flatten)]
+        world: WorldArgs,
+        /// Share of the answer that is right: 1 gives the ground truth, lower values a middling policy's
+        /// answers (omitted and invented objects, wrong short answers).
+        #[arg(long, default_value_t = 0.8)]
+        quality: f64,
+        /// The JSONL file; images go to `STEM-images/` beside it.
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -99,6 +115,21 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let rows = critic_data(&items, world.seed, quality, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
         }
+        WorldCommand::SftData { world, quality, output } => {
+            anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
+            let items = world.items()?;
+            let mut rng = SplitMix64::new(world.seed ^ 0x5f7);
+            let rows = write_pairs(&items, &output, |item| {
+                let chosen = world::sample_response(item, &mut rng, quality);
+                let rejected = world::sample_response(item, &mut rng, quality / 2.0);
+                Ok(json!({
+                    "prompt": [{"role": "user", "content": item.question}],
+                    "chosen": [{"role": "assistant", "content": chosen}],
+                    "rejected": [{"role": "assistant", "content": rejected}],
+                }))
+            })?;
+            eprintln!("{rows} fine-tuning examples written to {}", output.display());
+        }
         WorldCommand::Tokenizer { world, vocab_size, output } => {
             let items = world.items()?;
             let mut corpus = world::tokenizer::world_corpus(&items);
@@ -128,15 +159,8 @@ fn critic_prompt(item: &Item, first: &str, second: &str) -> Result<String> {
 /// Writes one pair per item: two sampled responses, the ground truth's judgment as `chosen`, the opposite
 /// verdict as `rejected` (so the file also serves DPO on the critic). Returns the number of rows.
 fn critic_data(items: &[Item], seed: u64, quality: f64, output: &Path) -> Result<usize> {
-    let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("critic");
-    let images = output.with_file_name(format!("{stem}-images"));
-    std::fs::create_dir_all(&images).with_context(|| format!("creating {}", images.display()))?;
     let mut rng = SplitMix64::new(seed ^ 0xc417);
-    let mut file = create(output)?;
-    for item in items {
-        let name = format!("{}.png", item.id);
-        let png = world::png_bytes(&world::render(item.scene()))?;
-        std::fs::write(images.join(&name), png).with_context(|| format!("writing {name}"))?;
+    write_pairs(items, output, |item| {
         let (a, b) = (world::sample_response(item, &mut rng, quality), world::sample_response(item, &mut rng, quality));
         let (verdict, judgment) = world::pairwise_judgment(&item.truth, &a, &b);
         let wrong = match verdict {
@@ -144,15 +168,34 @@ fn critic_data(items: &[Item], seed: u64, quality: f64, output: &Path) -> Result
             world::PairVerdict::Second | world::PairVerdict::Tie => "The better response: [1].",
         };
         let reasons = judgment.lines().next().unwrap_or_default();
-        let row = json!({
-            "id": item.id,
-            "images": [format!("{stem}-images/{name}")],
+        Ok(json!({
             "prompt": [{"role": "user", "content": critic_prompt(item, &a, &b)?}],
             "chosen": [{"role": "assistant", "content": judgment}],
             "rejected": [{"role": "assistant", "content": format!("{reasons}\n{wrong}")}],
             "verdict": format!("{verdict:?}").to_lowercase(),
-        });
-        writeln!(file, "{row}")?;
+        }))
+    })
+}
+
+/// Writes `row(item)` for every item as a JSONL line, with `id` and `images` (the item's image, written to
+/// `STEM-images/` beside the file and named relative to it) added. Returns the number of rows.
+fn write_pairs(
+    items: &[Item],
+    output: &Path,
+    mut row: impl FnMut(&Item) -> Result<serde_json::Value>,
+) -> Result<usize> {
+    let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("pairs");
+    let images = output.with_file_name(format!("{stem}-images"));
+    std::fs::create_dir_all(&images).with_context(|| format!("creating {}", images.display()))?;
+    let mut file = create(output)?;
+    for item in items {
+        let name = format!("{}.png", item.id);
+        let png = world::png_bytes(&world::render(item.scene()))?;
+        std::fs::write(images.join(&name), png).with_context(|| format!("writing {name}"))?;
+        let mut value = row(item)?;
+        value["id"] = json!(item.id);
+        value["images"] = json!([format!("{stem}-images/{name}")]);
+        writeln!(file, "{value}")?;
     }
     file.flush()?;
     Ok(items.len())

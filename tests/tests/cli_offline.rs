@@ -135,6 +135,24 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
     }
     assert_eq!(kinds.len(), 3, "first, second and tie all occur: {kinds:?}");
 
+    // fine-tuning data at quality 1 is the ground truth itself
+    let args = ["world", "sft-data", "--seed", "5", "--count", "40", "--quality", "1", "-o", &path("sft.jsonl")];
+    let (ok, _, err) = pipe(&args, "")?;
+    assert!(ok, "{err}");
+    let sft: Vec<Value> =
+        std::fs::read_to_string(dir.join("sft.jsonl"))?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    assert_eq!(sft.len(), rows.len());
+    for (example, row) in sft.iter().zip(&rows) {
+        assert_eq!(example["id"], row["id"]);
+        let truth = world::parse_truth(row).ok_or_else(|| anyhow::anyhow!("no truth"))?;
+        let answer = example["chosen"][0]["content"].as_str().unwrap_or_default();
+        match &truth.answer {
+            Some(expected) => assert!(world::exact_match(answer, expected), "{answer} vs {expected}"),
+            None => assert_eq!(world::score_description(answer, &truth.scene.objects).f1, 1.0, "{answer}"),
+        }
+        assert!(dir.join(example["images"][0].as_str().unwrap_or_default()).is_file());
+    }
+
     let (ok, _, err) = pipe(&["world", "items", "--families", "colour,bogus", "-o", &path("x.jsonl")], "")?;
     assert!(!ok && err.contains("--families: unknown family `bogus`"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
