@@ -1,7 +1,7 @@
 //! `criticloop world`: offline tools for the generated visual world (`shared/world`), files out, no API.
 //! - `items`: a seeded dataset in the import format (`dataset import --format jsonl`), ground truth in
 //!   each row's `world` field (what the evaluation scores against);
-//! - `critic-data`: critic instruction data in TRL's pair format for `criticloop-train` (`--loss-type sft`
+//! - `critic-data`: critic instruction data in TRL's pair format for `criticloop-train` (`--loss sft`
 //!   trains on prompt + chosen): LLaVA-Critic's pairwise prompt over two sampled responses, with the
 //!   image, and the ground truth's judgment (reasons and verdict sentence); images are written beside the
 //!   file;
@@ -39,7 +39,7 @@ pub enum WorldCommand {
         output: PathBuf,
     },
     /// Write policy fine-tuning data (TRL pair format with `images`): each question with a sampled answer
-    /// of the given quality as `chosen` (what `criticloop-train --loss-type sft` trains on) and another
+    /// of the given quality as `chosen` (what `criticloop-train --loss sft` trains on) and another
     /// sample at half that quality as `rejected` (usually worse, not always).
     SftData {
         #[command(flatten)]
