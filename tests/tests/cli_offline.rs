@@ -158,3 +158,28 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// `criticloop-heldout-eval` scores a checkpoint on `criticloop world items` rows as the evaluation worker
+/// does: every row is answered and counted in its suite.
+#[test]
+fn cli_heldout_eval_scores_every_world_row() -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("criticloop-heldout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let items = dir.join("items.jsonl").display().to_string();
+    // 32 px images: one tile of the fixture's vision tower
+    let (ok, _, err) =
+        pipe(&["world", "items", "--seed", "9", "--count", "12", "--image-size", "32", "-o", &items], "")?;
+    assert!(ok, "{err}");
+    let checkpoint = criticloop_tests::fixtures::llava_fixtures()?.join("llava-ov");
+    let out = Command::new(devcluster::bin_dir().join("criticloop-heldout-eval"))
+        .args(["--checkpoint", &checkpoint.display().to_string(), "--items", &items, "--max-new-tokens", "6"])
+        .output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let suites: Value = serde_json::from_slice(&out.stdout)?;
+    let short = suites["world/short"]["items"].as_u64().unwrap_or(0);
+    let describe = suites["world/describe"]["items"].as_u64().unwrap_or(0);
+    assert_eq!(short + describe, 12, "{suites:#}");
+    assert_eq!(suites["world/short"]["failed"].as_u64(), Some(0), "{suites:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -15,7 +15,10 @@ use clap::Parser;
 use serde_json::Value;
 
 #[derive(Parser)]
-#[command(name = "criticloop-heldout-eval", about = "Score a checkpoint on held-out rows as the evaluation worker does")]
+#[command(
+    name = "criticloop-heldout-eval",
+    about = "Score a checkpoint on held-out rows as the evaluation worker does"
+)]
 struct Args {
     #[arg(long)]
     checkpoint: PathBuf,
