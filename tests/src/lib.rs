@@ -9,5 +9,6 @@ pub mod cli;
 pub mod counts;
 pub mod fixtures;
 pub mod otlp;
+pub mod tch;
 
 pub use devcluster::{Cluster, ClusterOptions, Proxy, Service};

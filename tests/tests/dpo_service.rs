@@ -4,7 +4,7 @@
 
 use artifacts::{ArtifactStore, Kind, StoreConfig};
 use backend::TrainPair;
-use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, checkpoints, fixtures};
+use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, checkpoints, fixtures, tch};
 use model::tch::{Kind as TensorKind, Tensor};
 use model::{LoadOptions, TextModel};
 use serde_json::{Value, json};
@@ -16,27 +16,17 @@ use train::{CheckpointText, PolicyModel, TokenizedPair};
 const BETA: f64 = 0.1;
 
 /// A cluster whose training service runs DPO on tch (CPU, batch 2, constant learning rate), with `extra`
-/// backend keys; and the backend's work dir.
+/// backend keys; and the training service's work dir.
 fn tch_training(name: &str, extra: &[(&str, &str)]) -> (ClusterOptions, std::path::PathBuf) {
-    let options = ClusterOptions::new(name);
-    let work_dir = options.log_dir.join(&options.name).join("tch");
-    let training = |o: ClusterOptions, key: &str, value: &str| {
-        o.service_env(Service::Training, &format!("CRITICLOOP_BACKEND__{key}"), value)
-    };
-    let mut options = training(options, "KIND", "tch");
-    let dir = work_dir.display().to_string();
     let keys = [
-        ("DEVICE", "cpu"),
-        ("WORK_DIR", dir.as_str()),
         ("BATCH_SIZE", "2"),
         ("GRADIENT_ACCUMULATION_STEPS", "1"),
         ("LR_SCHEDULER", "constant"),
         ("WARMUP_RATIO", "0"),
     ];
-    for (key, value) in keys.iter().chain(extra) {
-        options = training(options, key, value);
-    }
-    (options, work_dir)
+    let keys: Vec<(&str, &str)> = keys.iter().chain(extra).copied().collect();
+    let (options, root) = tch::options(name, &[Service::Training], &keys);
+    (options, root.join(Service::Training.name()))
 }
 
 #[tokio::test(flavor = "multi_thread")]

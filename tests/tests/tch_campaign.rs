@@ -4,7 +4,7 @@
 //! must still finish (completed, or failed with the reason recorded) without a service falling over.
 
 use artifacts::{ArtifactStore, Kind, StoreConfig};
-use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, fixtures};
+use criticloop_tests::{Cluster, Service, campaign, fixtures, tch};
 use model::{GenerateConfig, LoadOptions, Sampling, TextModel, VisionModel, VisionPrompt};
 use protocol::GenerateTask;
 use serde_json::{Value, json};
@@ -25,24 +25,18 @@ async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_u
     let policy_dir = fixtures::qwen2_fixtures()?.join("qwen2");
     let llava = fixtures::llava_fixtures()?;
     let critic_dir = llava.join("llava-ov");
-    let mut options = ClusterOptions::new("tch_campaign");
-    let work_dir = options.log_dir.join(&options.name).join("tch");
-    for service in [Service::Generation, Service::Judging, Service::Training] {
-        for (key, value) in [
-            ("KIND", "tch"),
-            ("DEVICE", "cpu"),
-            ("WORK_DIR", &work_dir.join(service.name()).display().to_string()),
-            ("GENERATE_BATCH_SIZE", "2"),
-            ("JUDGE_BATCH_SIZE", "4"),
-            ("CRITIC_MAX_NEW_TOKENS", &CRITIC_MAX_NEW.to_string()),
-            ("BATCH_SIZE", "2"),
-            ("GRADIENT_ACCUMULATION_STEPS", "1"),
-            ("LR_SCHEDULER", "constant"),
-            ("WARMUP_RATIO", "0"),
-        ] {
-            options = options.service_env(service, &format!("CRITICLOOP_BACKEND__{key}"), value);
-        }
-    }
+    let critic_max_new = CRITIC_MAX_NEW.to_string();
+    let keys = [
+        ("GENERATE_BATCH_SIZE", "2"),
+        ("JUDGE_BATCH_SIZE", "4"),
+        ("CRITIC_MAX_NEW_TOKENS", critic_max_new.as_str()),
+        ("BATCH_SIZE", "2"),
+        ("GRADIENT_ACCUMULATION_STEPS", "1"),
+        ("LR_SCHEDULER", "constant"),
+        ("WARMUP_RATIO", "0"),
+    ];
+    let services = [Service::Generation, Service::Judging, Service::Training];
+    let (options, _) = tch::options("tch_campaign", &services, &keys);
     let cluster = Cluster::start(options).await?;
     let store = ArtifactStore::open(&StoreConfig::local(cluster.artifacts_root()))?;
     let (policy, _) = store.put_dir(Kind::Checkpoint, &policy_dir).await?;

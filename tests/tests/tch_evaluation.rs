@@ -5,7 +5,7 @@
 //! scores the answers against the world's ground truth.
 
 use artifacts::{ArtifactStore, Kind, StoreConfig};
-use criticloop_tests::{Cluster, ClusterOptions, Service, campaign, checkpoints, fixtures};
+use criticloop_tests::{Cluster, Service, campaign, checkpoints, fixtures, tch};
 use model::llava::preprocess::decode_image;
 use model::{GenerateConfig, LoadOptions, Sampling, VisionModel, VisionPrompt};
 use serde_json::{Value, json};
@@ -43,21 +43,8 @@ fn suite<'a>(evaluations: &'a Value, name: &str) -> &'a Value {
 async fn backend_tch_evaluation_trains_a_llava_policy_on_images_and_scores_it_on_a_held_out_world() -> anyhow::Result<()>
 {
     let base_dir = fixtures::llava_fixtures()?.join("llava-ov");
-    let options = ClusterOptions::new("tch_evaluation");
-    let work_dir = options.log_dir.join(&options.name).join("tch");
-    let dir = work_dir.display().to_string();
-    let mut options = options;
-    for service in [Service::Training, Service::Evaluation] {
-        for (key, value) in [
-            ("KIND", "tch"),
-            ("DEVICE", "cpu"),
-            ("WORK_DIR", dir.as_str()),
-            ("BATCH_SIZE", "2"),
-            ("GRADIENT_ACCUMULATION_STEPS", "1"),
-        ] {
-            options = options.service_env(service, &format!("CRITICLOOP_BACKEND__{key}"), value);
-        }
-    }
+    let keys = [("BATCH_SIZE", "2"), ("GRADIENT_ACCUMULATION_STEPS", "1")];
+    let (options, _) = tch::options("tch_evaluation", &[Service::Training, Service::Evaluation], &keys);
     let cluster = Cluster::start(options).await?;
     let store = ArtifactStore::open(&StoreConfig::local(cluster.artifacts_root()))?;
     let (base, _) = store.put_dir(Kind::Checkpoint, &base_dir).await?;

@@ -48,7 +48,7 @@ impl Evaluator for TchEvaluator {
             .collect();
         // a checkpoint that cannot answer at all fails the evaluation (it is retried or dead-lettered);
         // single rows that fail are counted in their suite
-        if let Some(Err(first)) = answers.iter().find(|a| a.is_err())
+        if let [Err(first), ..] = answers.as_slice()
             && answers.iter().all(Result::is_err)
         {
             return Err(first.clone());

@@ -99,7 +99,7 @@ pub fn remove_stale(runs: &Path, after: std::time::Duration) -> usize {
     for entry in std::fs::read_dir(runs).into_iter().flatten().flatten() {
         let path = entry.path();
         let stale = entry.file_name().to_string_lossy().starts_with("resumable-")
-            && latest_change(&path).and_then(|t| t.elapsed().ok()).is_some_and(|age| age > after);
+            && latest_change(&path, 2).and_then(|t| t.elapsed().ok()).is_some_and(|age| age > after);
         if stale && std::fs::remove_dir_all(&path).is_ok() {
             tracing::info!(run = %path.display(), "removed a stale run folder");
             removed += 1;
@@ -108,24 +108,18 @@ pub fn remove_stale(runs: &Path, after: std::time::Duration) -> usize {
     removed
 }
 
-/// The newest modification time of `dir` and what it holds, two levels down (a run folder, its
-/// `checkpoints/` and `model/`).
-fn latest_change(dir: &Path) -> Option<std::time::SystemTime> {
-    let mut newest = std::fs::metadata(dir).and_then(|m| m.modified()).ok()?;
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else { continue };
-        newest = newest.max(modified);
-        if entry.path().is_dir()
-            && let Some(inner) = latest_change_flat(&entry.path())
-        {
-            newest = newest.max(inner);
-        }
-    }
-    Some(newest)
-}
-
-fn latest_change_flat(dir: &Path) -> Option<std::time::SystemTime> {
-    std::fs::read_dir(dir).ok()?.flatten().filter_map(|e| e.metadata().and_then(|m| m.modified()).ok()).max()
+/// The newest modification time of `path` and, `depth` levels down, what it holds (a run folder, its
+/// `checkpoints/` and `model/`, and their files: depth 2).
+fn latest_change(path: &Path, depth: u32) -> Option<std::time::SystemTime> {
+    let own = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    let inner = (depth > 0)
+        .then(|| std::fs::read_dir(path).ok())
+        .flatten()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| latest_change(&e.path(), depth - 1));
+    Some(inner.fold(own, std::cmp::max))
 }
 
 /// Writes a checkpoint and removes the older ones (a checkpoint holds the whole model and its optimizer

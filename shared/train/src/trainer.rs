@@ -201,27 +201,27 @@ impl DpoTrainer {
         let order = epoch_order(self.pairs.len(), self.cfg.seed, epoch, self.cfg.shuffle);
         let ga = self.cfg.gradient_accumulation_steps;
         let first = in_epoch * ga;
-        let micro = first..(first + ga).min(self.micro_per_epoch);
-        let n_micro = micro.len();
         let bs = self.cfg.per_device_train_batch_size;
-        let mut metrics = Vec::with_capacity(n_micro);
+        // the pair indices of each of the step's micro-batches
+        let micro: Vec<&[usize]> = (first..(first + ga).min(self.micro_per_epoch))
+            .map(|m| &order[m * bs..((m + 1) * bs).min(order.len())])
+            .collect();
+        let pairs_of = |idx: &[usize]| -> Vec<&TokenizedPair> { idx.iter().map(|&i| &self.pairs[i]).collect() };
         let mut tokens = 0;
         if self.cfg.loss_type == LossType::Sft {
-            let batches: Vec<Vec<&TokenizedPair>> = micro
-                .map(|m| order[m * bs..((m + 1) * bs).min(order.len())].iter().map(|&i| &self.pairs[i]).collect())
-                .collect();
+            let batches: Vec<Vec<&TokenizedPair>> = micro.iter().map(|idx| pairs_of(idx)).collect();
             let (loss, logps) = self.sft_step(&batches, &mut tokens)?;
             let pairs = PairMetrics { loss, logps_chosen: logps, ..PairMetrics::default() };
             return self.finish_step(started, epoch, pairs, tokens);
         }
-        for m in micro {
-            let idx = &order[m * bs..((m + 1) * bs).min(order.len())];
-            let pairs: Vec<&TokenizedPair> = idx.iter().map(|&i| &self.pairs[i]).collect();
+        let mut metrics = Vec::with_capacity(micro.len());
+        for idx in &micro {
+            let pairs = pairs_of(idx);
             let batch = self.batch(&pairs, &self.policy)?;
             let reference = self.reference_logps(&batch, idx)?;
             let policy = batch.logps(&self.policy, true)?;
             let out = dpo_loss(&self.cfg, &batch, &policy, &reference)?;
-            out.loss.f_div_scalar(n_micro as f64)?.f_backward()?;
+            out.loss.f_div_scalar(micro.len() as f64)?.f_backward()?;
             metrics.push(out.metrics);
             tokens += batch.tokens();
         }
