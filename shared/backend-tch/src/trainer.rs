@@ -19,7 +19,9 @@ use crate::run_dir::RunDir;
 
 pub struct TchTrainer {
     config: TchConfig,
+    /// float32 weights: `CRITICLOOP_BACKEND__DTYPE=bf16` trains float32 masters in mixed precision.
     load: LoadOptions,
+    bf16: bool,
     schedule: Schedule,
     checkpoints: Checkpoints,
     images: Images,
@@ -30,6 +32,21 @@ impl TchTrainer {
     /// Checks the configuration (each error names its `CRITICLOOP_BACKEND__*` key) and the device.
     pub fn new(config: &TchConfig, checkpoints: Checkpoints, images: Images) -> Result<Self, String> {
         let load = load_options(config)?;
+        // Adam's updates are far below a bfloat16 weight's resolution: training keeps float32 weights and
+        // runs the matrix products in bfloat16 (transformers' `bf16=True`). Float16 would need loss scaling;
+        // every tch service builds a trainer, so f16 (fine for generation and judging) trains in float32.
+        let bf16 = match load.dtype {
+            Dtype::F32 => false,
+            Dtype::BF16 => true,
+            Dtype::F16 => {
+                tracing::warn!(
+                    "CRITICLOOP_BACKEND__DTYPE=f16: DPO trains in float32 (float16 training would need loss \
+                     scaling); bf16 trains in mixed precision"
+                );
+                false
+            }
+        };
+        let load = LoadOptions { dtype: Dtype::F32, ..load };
         let schedule = match config.lr_scheduler.as_str() {
             "linear" => Schedule::Linear,
             "cosine" => Schedule::Cosine,
@@ -42,7 +59,7 @@ impl TchTrainer {
         };
         let runs = config.work_dir.join("runs");
         crate::resume::remove_stale(&runs, crate::resume::STALE_AFTER);
-        let trainer = Self { config: config.clone(), load, schedule, checkpoints, images, runs };
+        let trainer = Self { config: config.clone(), load, bf16, schedule, checkpoints, images, runs };
         // The round supplies beta, learning rate and epochs; check the rest with placeholders for those.
         let probe = TrainRequest {
             base_uri: String::new(),
@@ -76,6 +93,7 @@ impl TchTrainer {
             max_grad_norm: (c.max_grad_norm > 0.0).then_some(c.max_grad_norm),
             max_length,
             shared_prompt: c.shared_prompt,
+            bf16: self.bf16,
             ..DpoConfig::default()
         }
     }
@@ -198,6 +216,7 @@ impl TchTrainer {
                     "max_length": cfg.max_length,
                     "shared_prompt": cfg.shared_prompt,
                     "dtype": self.load.dtype.hf_name(),
+                    "bf16": cfg.bf16,
                     "device": format!("{:?}", self.load.device),
                 }),
             ),

@@ -9,6 +9,7 @@
 //! This crate knows nothing of tokio, sqlx or lapin; `tch::Tensor` is `Send` but not `Sync`, so one
 //! thread owns a model and async callers talk to it over a channel.
 
+pub mod autocast;
 pub mod batch;
 pub mod cache;
 pub mod chat;
@@ -27,6 +28,7 @@ pub mod tokenizer;
 pub mod vision_model;
 pub mod weights;
 
+pub use autocast::Autocast;
 pub use batch::{PaddedBatch, PaddingSide};
 pub use cache::KvCache;
 pub use chat::{ChatOptions, ChatTemplate, Message};

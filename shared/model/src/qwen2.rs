@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 
+use crate::autocast::{Autocast, lowest};
 use crate::cache::KvCache;
 use crate::config::Qwen2Config;
 use crate::error::{ModelError, Result};
@@ -44,8 +45,8 @@ impl Linear {
         Ok(Linear { weight, bias })
     }
 
-    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.f_linear(&self.weight, self.bias.as_ref())?)
+    pub(crate) fn forward(&self, x: &Tensor, ac: Autocast) -> Result<Tensor> {
+        ac.linear(x, &self.weight, self.bias.as_ref())
     }
 
     pub(crate) fn named<'a>(&'a self, prefix: &str, out: &mut Vec<(String, &'a Tensor)>) {
@@ -78,6 +79,7 @@ pub struct Qwen2ForCausalLM {
     /// `None`: tied to `embed_tokens` (the checkpoint has no `lm_head.weight`).
     lm_head: Option<Tensor>,
     inv_freq: Tensor,
+    autocast: Autocast,
 }
 
 impl Qwen2ForCausalLM {
@@ -154,6 +156,7 @@ impl Qwen2ForCausalLM {
             norm,
             lm_head,
             inv_freq,
+            autocast: Autocast::OFF,
             config,
         })
     }
@@ -173,6 +176,15 @@ impl Qwen2ForCausalLM {
 
     pub fn device(&self) -> Device {
         self.device
+    }
+
+    /// Runs the matrix products in a lower precision than the weights (see [`Autocast`]); off by default.
+    pub fn set_autocast(&mut self, autocast: Autocast) {
+        self.autocast = autocast;
+    }
+
+    pub fn autocast(&self) -> Autocast {
+        self.autocast
     }
 
     pub fn is_tied(&self) -> bool {
@@ -333,6 +345,8 @@ impl Qwen2ForCausalLM {
             Some(bias) => bias.f_to_device(self.device)?.f_to_kind(kind)?,
             None => attention_bias(&attention_mask.f_to_device(self.device)?, past, t, kind)?,
         };
+        let ac = self.autocast;
+        let mask = ac.attention_bias(&mask)?;
 
         let mut x = embeds.f_to_device(self.device)?.f_to_kind(kind)?;
         for (l, layer) in self.layers.iter().enumerate() {
@@ -342,8 +356,8 @@ impl Qwen2ForCausalLM {
             let x1 = residual.f_add(&hs)?;
             let hs = rms_norm(&x1, &layer.post_attention_layernorm, c.rms_norm_eps)?;
             let m = &layer.mlp;
-            let act = m.gate_proj.forward(&hs)?.f_silu()?.f_mul(&m.up_proj.forward(&hs)?)?;
-            x = x1.f_add(&m.down_proj.forward(&act)?)?;
+            let act = m.gate_proj.forward(&hs, ac)?.f_silu()?.f_mul(&m.up_proj.forward(&hs, ac)?)?;
+            x = x1.f_add(&m.down_proj.forward(&act, ac)?)?;
         }
         if let Some(cache) = cache {
             cache.advance(t);
@@ -354,7 +368,7 @@ impl Qwen2ForCausalLM {
     /// Logits (in float32) of hidden states `[..., hidden]`.
     pub fn lm_head(&self, hidden: &Tensor) -> Result<Tensor> {
         let w = self.lm_head.as_ref().unwrap_or(&self.embed_tokens);
-        Ok(hidden.f_linear::<Tensor>(w, None)?.f_to_kind(Kind::Float)?)
+        Ok(self.autocast.lm_head(hidden, w)?.f_to_kind(Kind::Float)?)
     }
 
     /// Logits `[batch, t, vocab]` (float32) of one step.
@@ -386,19 +400,40 @@ impl Qwen2ForCausalLM {
         let (b, t) = (x.size()[0], x.size()[1]);
         let (nh, nkv, d) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
         let heads = |y: Tensor, n: i64| -> Result<Tensor> { Ok(y.f_view([b, t, n, d])?.f_transpose(1, 2)?) };
-        let q = apply_rope(&heads(a.q_proj.forward(x)?, nh)?, cos, sin)?;
-        let k = apply_rope(&heads(a.k_proj.forward(x)?, nkv)?, cos, sin)?;
-        let v = heads(a.v_proj.forward(x)?, nkv)?;
+        let ac = self.autocast;
+        let q = apply_rope(&heads(a.q_proj.forward(x, ac)?, nh)?, cos, sin)?;
+        let k = apply_rope(&heads(a.k_proj.forward(x, ac)?, nkv)?, cos, sin)?;
+        let v = heads(a.v_proj.forward(x, ac)?, nkv)?;
         let (k, v) = match cache {
             Some(cache) => cache.append(layer, &k, &v)?,
             None => (k, v),
         };
+        // under autocast, attention is a lower-precision op (the mask was lowered with the step's bias)
+        let (q, k, v) = (ac.lower(&q)?, ac.lower(&k)?, ac.lower(&v)?);
         // grouped-query attention: kv head j serves query heads j*rep .. (j+1)*rep (transformers' repeat_kv).
         // Instead of repeating the cached keys and values rep times (a copy of the whole cache per layer and
         // step), fold the rep query heads of each group into the query length: [b, nkv, rep * t, d].
         let rep = nh / nkv;
         let scale = 1.0 / (d as f64).sqrt();
-        let out = if rep > 1 {
+        let out = if rep > 1 && ac.dtype().is_some() {
+            // Under autocast (training), the key and value heads are repeated as transformers' sdpa path
+            // repeats them for a padded batch: the gradient of each copy is rounded to the lower precision
+            // before the copies are summed, and folding would round their sum once instead.
+            let repeat = |x: &Tensor| -> Result<Tensor> {
+                let s = x.size()[2];
+                Ok(x.f_unsqueeze(2)?.f_expand([b, nkv, rep, s, d], false)?.f_reshape([b, nh, s, d])?)
+            };
+            Tensor::f_scaled_dot_product_attention(
+                &q,
+                &repeat(&k)?,
+                &repeat(&v)?,
+                Some(mask),
+                0.0,
+                false,
+                scale,
+                false,
+            )?
+        } else if rep > 1 {
             let q = q.f_reshape([b, nkv, rep * t, d])?;
             let s = k.size()[2];
             let mask = mask.f_unsqueeze(2)?.f_expand([b, 1, rep, t, s], false)?.f_reshape([b, 1, rep * t, s])?;
@@ -408,7 +443,7 @@ impl Qwen2ForCausalLM {
             Tensor::f_scaled_dot_product_attention(&q, &k, &v, Some(mask), 0.0, false, scale, false)?
         };
         let out = out.f_transpose(1, 2)?.f_reshape([b, t, nh * d])?;
-        a.o_proj.forward(&out)
+        a.o_proj.forward(&out, ac)
     }
 }
 
@@ -423,14 +458,8 @@ fn attention_bias(key_mask: &Tensor, past: i64, t: i64, kind: Kind) -> Result<Te
     let causal = k.f_le_tensor(&q)?; // [t, total]
     let keys = key_mask.f_ne(0)?.f_unsqueeze(1)?; // [b, 1, total]
     let allowed = causal.f_unsqueeze(0)?.f_logical_and(&keys)?.f_unsqueeze(1)?; // [b, 1, t, total]
-    let lowest = match kind {
-        // exact lowest finite values: a rounded constant would overflow the conversion
-        Kind::BFloat16 => -3.389_531_389_251_535_5e38,
-        Kind::Half => -65504.0,
-        _ => f32::MIN as f64,
-    };
     let zeros = Tensor::f_zeros([1], (kind, device))?;
-    Ok(zeros.f_masked_fill(&allowed.f_logical_not()?, lowest)?)
+    Ok(zeros.f_masked_fill(&allowed.f_logical_not()?, lowest(kind))?)
 }
 
 /// Qwen2RMSNorm: normalise in float32, cast back, then scale.

@@ -79,6 +79,10 @@ pub struct DpoConfig {
     pub trainable: Vec<String>,
     /// Write a resumable checkpoint every this many optimizer steps; 0: never.
     pub save_steps: u64,
+    /// Mixed precision (transformers' `bf16`): the matrix products of the policy and the reference run in
+    /// bfloat16, as under `torch.autocast(dtype=torch.bfloat16)`, while the weights, the optimizer state,
+    /// the norms, the log-softmax and the loss stay in float32.
+    pub bf16: bool,
 }
 
 impl Default for DpoConfig {
@@ -108,11 +112,17 @@ impl Default for DpoConfig {
             shared_prompt: false,
             trainable: Vec::new(),
             save_steps: 0,
+            bf16: false,
         }
     }
 }
 
 impl DpoConfig {
+    /// The precision of the matrix products.
+    pub fn autocast(&self) -> model::Autocast {
+        if self.bf16 { model::Autocast::new(model::Dtype::BF16) } else { model::Autocast::OFF }
+    }
+
     pub fn validate(&self) -> Result<()> {
         if !(self.beta > 0.0 && self.beta.is_finite()) {
             return Err(config_err("beta", format!("must be > 0, got {}", self.beta)));

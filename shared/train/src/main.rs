@@ -101,6 +101,9 @@ struct DpoArgs {
     trainable: Vec<String>,
     #[arg(long)]
     save_steps: Option<u64>,
+    /// Mixed precision: float32 weights, matrix products in bfloat16 (transformers' `--bf16`).
+    #[arg(long)]
+    bf16: bool,
     /// Continue from the latest checkpoint under OUT, if there is one.
     #[arg(long)]
     resume: bool,
@@ -165,6 +168,9 @@ fn config_of(a: &DpoArgs) -> Result<DpoConfig> {
     }
     if a.precompute_ref {
         c.precompute_ref_log_probs = true;
+    }
+    if a.bf16 {
+        c.bf16 = true;
     }
     if !a.trainable.is_empty() {
         c.trainable = a.trainable.clone();

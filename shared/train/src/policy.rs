@@ -7,7 +7,7 @@ use std::path::Path;
 
 use model::llava::preprocess::ImageProcessorConfig;
 use model::tch::Tensor;
-use model::{Dtype, ImageInput, LlavaOnevision, LoadOptions, Qwen2ForCausalLM, StepInput};
+use model::{Autocast, Dtype, ImageInput, LlavaOnevision, LoadOptions, Qwen2ForCausalLM, StepInput};
 
 use crate::error::Result;
 
@@ -29,6 +29,14 @@ impl PolicyModel {
             Ok(PolicyModel::Vision { model, processor })
         } else {
             Ok(PolicyModel::Text(Box::new(Qwen2ForCausalLM::load(dir, opts)?)))
+        }
+    }
+
+    /// Runs the matrix products in a lower precision than the weights (mixed-precision training).
+    pub fn set_autocast(&mut self, autocast: Autocast) {
+        match self {
+            PolicyModel::Text(m) => m.set_autocast(autocast),
+            PolicyModel::Vision { model, .. } => model.set_autocast(autocast),
         }
     }
 

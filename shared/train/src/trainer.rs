@@ -89,7 +89,7 @@ impl DpoTrainer {
 
     fn build(
         base: &Path,
-        policy: PolicyModel,
+        mut policy: PolicyModel,
         pairs: Vec<TokenizedPair>,
         cfg: DpoConfig,
         opts: &LoadOptions,
@@ -99,6 +99,7 @@ impl DpoTrainer {
         if pairs.is_empty() {
             return Err(config_err("pairs", "no pairs to train on"));
         }
+        policy.set_autocast(cfg.autocast());
         let trained: Vec<(String, &Tensor)> = policy
             .named_weights()
             .into_iter()
@@ -130,7 +131,8 @@ impl DpoTrainer {
             _ if cfg.loss_type == LossType::Sft => Reference::None,
             Some(r) if cfg.precompute_ref_log_probs => Reference::Precomputed(r),
             _ => {
-                let model = Box::new(PolicyModel::load(base, opts)?);
+                let mut model = Box::new(PolicyModel::load(base, opts)?);
+                model.set_autocast(cfg.autocast());
                 Reference::Model(model)
             }
         };

@@ -16,6 +16,7 @@ use tch::{Kind, Tensor};
 pub use config::{LlavaOnevisionConfig, SiglipVisionConfig};
 use siglip::SiglipVisionTower;
 
+use crate::autocast::Autocast;
 use crate::error::{ModelError, Result};
 use crate::options::LoadOptions;
 use crate::qwen2::{Linear, Qwen2ForCausalLM, positions_from_mask};
@@ -51,6 +52,7 @@ pub struct LlavaOnevision {
     linear_2: Linear,
     image_newline: Tensor,
     language_model: Qwen2ForCausalLM,
+    autocast: Autocast,
 }
 
 impl LlavaOnevision {
@@ -84,7 +86,15 @@ impl LlavaOnevision {
             opts,
         )?;
         w.finish()?;
-        Ok(LlavaOnevision { config, vision_tower, linear_1, linear_2, image_newline, language_model })
+        Ok(LlavaOnevision {
+            config,
+            vision_tower,
+            linear_1,
+            linear_2,
+            image_newline,
+            language_model,
+            autocast: Autocast::OFF,
+        })
     }
 
     pub fn config(&self) -> &LlavaOnevisionConfig {
@@ -93,6 +103,13 @@ impl LlavaOnevision {
 
     pub fn language_model(&self) -> &Qwen2ForCausalLM {
         &self.language_model
+    }
+
+    /// Runs the matrix products of the vision tower, projector and decoder in a lower precision than the
+    /// weights (see [`Autocast`]); off by default.
+    pub fn set_autocast(&mut self, autocast: Autocast) {
+        self.autocast = autocast;
+        self.language_model.set_autocast(autocast);
     }
 
     /// Every weight with the name transformers 5 saves it under (`vision_tower.*`,
@@ -133,9 +150,9 @@ impl LlavaOnevision {
                 image.size
             )));
         }
-        let hidden = self.vision_tower.hidden_states(image.pixel_values, c.vision_feature_layer)?;
-        let x = self.linear_1.forward(&hidden)?.f_gelu("none")?;
-        let feats = self.linear_2.forward(&x)?; // [tiles, patches, d]
+        let hidden = self.vision_tower.hidden_states(image.pixel_values, c.vision_feature_layer, self.autocast)?;
+        let x = self.linear_1.forward(&hidden, self.autocast)?.f_gelu("none")?;
+        let feats = self.linear_2.forward(&x, self.autocast)?; // [tiles, patches, d]
         let g = c.vision.image_size / c.vision.patch_size;
         let d = c.text.hidden_size;
         let newline = self.image_newline.f_to_kind(feats.kind())?;
@@ -174,9 +191,9 @@ impl LlavaOnevision {
         if frames == 0 {
             return Err(ModelError::Input("a video without frames".into()));
         }
-        let hidden = self.vision_tower.hidden_states(pixel_values, c.vision_feature_layer)?;
-        let x = self.linear_1.forward(&hidden)?.f_gelu("none")?;
-        let feats = self.linear_2.forward(&x)?; // [frames, g * g, d]
+        let hidden = self.vision_tower.hidden_states(pixel_values, c.vision_feature_layer, self.autocast)?;
+        let x = self.linear_1.forward(&hidden, self.autocast)?.f_gelu("none")?;
+        let feats = self.linear_2.forward(&x, self.autocast)?; // [frames, g * g, d]
         let g = c.vision.image_size / c.vision.patch_size;
         let d = c.text.hidden_size;
         let p = (g + 1) / 2;

@@ -4,6 +4,7 @@
 use tch::Tensor;
 
 use super::config::SiglipVisionConfig;
+use crate::autocast::Autocast;
 use crate::error::{ModelError, Result};
 use crate::qwen2::Linear;
 use crate::weights::WeightSource;
@@ -105,8 +106,9 @@ impl SiglipVisionTower {
 
     /// Hidden states `[tiles, patches, hidden]` of `pixel_values` `[tiles, channels, size, size]` at
     /// `feature_layer`, indexed as transformers' `hidden_states` tuple (0: embeddings, -1: last layer).
-    /// It keeps the autograd graph; inference callers hold a `no_grad_guard`.
-    pub fn hidden_states(&self, pixel_values: &Tensor, feature_layer: i64) -> Result<Tensor> {
+    /// It keeps the autograd graph; inference callers hold a `no_grad_guard`. `ac`: the precision of the
+    /// convolution, linear layers and attention.
+    pub fn hidden_states(&self, pixel_values: &Tensor, feature_layer: i64, ac: Autocast) -> Result<Tensor> {
         let c = &self.config;
         let size = pixel_values.size();
         if size.len() != 4 || size[1..] != [c.num_channels, c.image_size, c.image_size] {
@@ -122,7 +124,8 @@ impl SiglipVisionTower {
         }
         let x = pixel_values.f_to_device(self.patch_weight.device())?.f_to_kind(self.patch_weight.kind())?;
         let p = c.patch_size;
-        let patches = x.f_conv2d(&self.patch_weight, Some(&self.patch_bias), [p, p], [0, 0], [1, 1], 1)?;
+        let (weight, bias) = (ac.lower(&self.patch_weight)?, ac.lower(&self.patch_bias)?);
+        let patches = ac.lower(&x)?.f_conv2d(&weight, Some(&bias), [p, p], [0, 0], [1, 1], 1)?;
         let mut x = patches.f_flatten(2, 3)?.f_transpose(1, 2)?.f_add(&self.position_embedding)?;
         let (b, n, h) = (x.size()[0], x.size()[1], c.hidden_size);
         let heads = c.num_attention_heads;
@@ -131,14 +134,14 @@ impl SiglipVisionTower {
         for layer in self.layers.iter().take(upto as usize) {
             let hs = layer.layer_norm1.forward(&x, c.layer_norm_eps)?;
             let split = |y: Tensor| -> Result<Tensor> { Ok(y.f_view([b, n, heads, d])?.f_transpose(1, 2)?) };
-            let q = split(layer.q_proj.forward(&hs)?)?;
-            let k = split(layer.k_proj.forward(&hs)?)?;
-            let v = split(layer.v_proj.forward(&hs)?)?;
+            let q = split(layer.q_proj.forward(&hs, ac)?)?;
+            let k = split(layer.k_proj.forward(&hs, ac)?)?;
+            let v = split(layer.v_proj.forward(&hs, ac)?)?;
             let att = Tensor::f_scaled_dot_product_attention::<Tensor>(&q, &k, &v, None, 0.0, false, scale, false)?;
             let att = att.f_transpose(1, 2)?.f_reshape([b, n, h])?;
-            x = x.f_add(&layer.out_proj.forward(&att)?)?;
+            x = x.f_add(&layer.out_proj.forward(&att, ac)?)?;
             let hs = layer.layer_norm2.forward(&x, c.layer_norm_eps)?;
-            let mlp = layer.fc2.forward(&layer.fc1.forward(&hs)?.f_gelu("tanh")?)?;
+            let mlp = layer.fc2.forward(&layer.fc1.forward(&hs, ac)?.f_gelu("tanh")?, ac)?;
             x = x.f_add(&mlp)?;
         }
         Ok(x)

@@ -125,7 +125,10 @@ fn dpo_resume_llava_onevision_with_images_packed() -> Result<()> {
     killed_run_resumes(Run::vision(), 4)
 }
 
+/// In mixed precision, with the reference log-probs computed once (in bf16) and saved with the checkpoint.
 #[test]
-fn dpo_resume_with_precomputed_reference() -> Result<()> {
-    killed_run_resumes(Run::text(true), 6)
+fn dpo_resume_bf16_with_precomputed_reference() -> Result<()> {
+    let mut run = Run::text(true);
+    run.config.bf16 = true;
+    killed_run_resumes(run, 6)
 }
