@@ -63,9 +63,10 @@ fn cases() -> Vec<Case> {
     let vision = DpoConfig { learning_rate: 1e-2, ..bf16.clone() };
     let shared = DpoConfig { shared_prompt: true, sft_weight: 0.3, ..bf16.clone() };
     for (name, checkpoint, pairs, config) in [
-        ("bf16", "qwen2", TEXT_PAIRS, bf16),
+        ("bf16", "qwen2", TEXT_PAIRS, bf16.clone()),
         ("bf16_shared_prompt", "qwen2", TEXT_PAIRS, shared),
         ("bf16_llava", "llava-ov", VISION_PAIRS, vision),
+        ("bf16_sft_only", "qwen2", CHAT_PAIRS, DpoConfig { loss_type: LossType::Sft, ..bf16.clone() }),
     ] {
         // the float32 twin, which only TRL runs (the packed layout is rounded differently from TRL's anyway)
         if !config.shared_prompt {
@@ -299,7 +300,7 @@ fn check(name: &str) -> Result<()> {
         steps.len()
     );
     if bf16 && !case.config.shared_prompt {
-        bf16_forward_is_autocasts(name, &reference, steps.first().context("no steps")?)?;
+        bf16_forward_is_autocasts(name, sft, &reference, steps.first().context("no steps")?)?;
     }
     Ok(())
 }
@@ -313,18 +314,20 @@ const BF16_ABS: f64 = 1e-2;
 /// A bf16 case must show bfloat16 arithmetic placed as torch.autocast places it: the first step's log-probs
 /// (the forward pass before any update) equal TRL's bf16 run's, while TRL's float32 run of the same case
 /// is far from both (a run that ignored `bf16` would sit at the float32 distance).
-fn bf16_forward_is_autocasts(name: &str, reference: &Value, first: &StepMetrics) -> Result<()> {
+fn bf16_forward_is_autocasts(name: &str, sft: bool, reference: &Value, first: &StepMetrics) -> Result<()> {
     let twin: Value =
         serde_json::from_str(&std::fs::read_to_string(trl_dir().join(format!("{name}_f32")).join("metrics.json"))?)?;
+    // the forward pass's numbers: the log-probs of both sides (DPO), the cross-entropy (SFT)
     let logps = |v: &Value| -> Result<[f64; 2]> {
         let step = &v["steps"][0];
-        Ok([step["logps/chosen"].as_f64().context("logps/chosen")?, step["logps/rejected"].as_f64().context("logps")?])
+        let get = |k: &str| step[k].as_f64().with_context(|| format!("{k} of the first step"));
+        Ok(if sft { [get("step_loss")?, 0.0] } else { [get("logps/chosen")?, get("logps/rejected")?] })
     };
     let (bf16, f32) = (logps(reference)?, logps(&twin)?);
-    let ours = [first.pairs.logps_chosen, first.pairs.logps_rejected];
+    let ours = if sft { [first.pairs.loss, 0.0] } else { [first.pairs.logps_chosen, first.pairs.logps_rejected] };
     let ours_gap = rel(ours[0], bf16[0]).max(rel(ours[1], bf16[1]));
     let f32_gap = rel(f32[0], bf16[0]).max(rel(f32[1], bf16[1]));
-    eprintln!("{name}: first-step log-probs vs TRL bf16: criticloop {ours_gap:e}, TRL float32 {f32_gap:e}");
+    eprintln!("{name}: first-step forward (log-probs; SFT: loss) vs TRL bf16: criticloop {ours_gap:e}, TRL float32 {f32_gap:e}");
     if ours_gap > 1e-6 || f32_gap < 1e-5 {
         bail!(
             "{name}: first-step log-probs {ours:?}, TRL bf16 {bf16:?}, TRL float32 {f32:?}: criticloop's must equal \
@@ -431,6 +434,11 @@ fn dpo_parity_bf16_autocast_shared_prompt() -> Result<()> {
 #[test]
 fn dpo_parity_bf16_autocast_llava_onevision() -> Result<()> {
     check("bf16_llava")
+}
+
+#[test]
+fn dpo_parity_bf16_autocast_sft_mode() -> Result<()> {
+    check("bf16_sft_only")
 }
 
 #[test]
