@@ -327,7 +327,9 @@ fn bf16_forward_is_autocasts(name: &str, sft: bool, reference: &Value, first: &S
     let ours = if sft { [first.pairs.loss, 0.0] } else { [first.pairs.logps_chosen, first.pairs.logps_rejected] };
     let ours_gap = rel(ours[0], bf16[0]).max(rel(ours[1], bf16[1]));
     let f32_gap = rel(f32[0], bf16[0]).max(rel(f32[1], bf16[1]));
-    eprintln!("{name}: first-step forward (log-probs; SFT: loss) vs TRL bf16: criticloop {ours_gap:e}, TRL float32 {f32_gap:e}");
+    eprintln!(
+        "{name}: first-step forward (log-probs; SFT: loss) vs TRL bf16: criticloop {ours_gap:e}, TRL float32 {f32_gap:e}"
+    );
     if ours_gap > 1e-6 || f32_gap < 1e-5 {
         bail!(
             "{name}: first-step log-probs {ours:?}, TRL bf16 {bf16:?}, TRL float32 {f32:?}: criticloop's must equal \
