@@ -43,7 +43,7 @@ fn suite<'a>(evaluations: &'a Value, name: &str) -> &'a Value {
 async fn backend_tch_evaluation_trains_a_llava_policy_on_images_and_scores_it_on_a_held_out_world() -> anyhow::Result<()>
 {
     let base_dir = fixtures::llava_fixtures()?.join("llava-ov");
-    let keys = [("BATCH_SIZE", "2"), ("GRADIENT_ACCUMULATION_STEPS", "1")];
+    let keys = [("BATCH_SIZE", "2"), ("GRADIENT_ACCUMULATION_STEPS", "1"), ("CRITIC_MAX_NEW_TOKENS", "16")];
     let (options, _) = tch::options("tch_evaluation", &[Service::Training, Service::Evaluation], &keys);
     let cluster = Cluster::start(options).await?;
     let store = ArtifactStore::open(&StoreConfig::local(cluster.artifacts_root()))?;
@@ -61,6 +61,9 @@ async fn backend_tch_evaluation_trains_a_llava_policy_on_images_and_scores_it_on
         3,
         json!({
             "policy": {"checkpoint": format!("sha256:{}", base.digest)},
+            // the evaluation's critic-judged suites run the tiny LLaVA as the critic (the judging service is
+            // the fake one, which ignores the checkpoint)
+            "critic": {"checkpoint": format!("sha256:{}", base.digest)},
             "training": {"beta": 0.1, "learning_rate": 1e-3, "epochs": 1},
             "evaluation": {"dataset_id": eval, "max_new_tokens": max_new_tokens},
         }),
@@ -138,6 +141,17 @@ async fn backend_tch_evaluation_trains_a_llava_policy_on_images_and_scores_it_on
     ] {
         assert_eq!(describe[key].as_f64(), Some(want), "{key}: {evaluations:#}");
     }
+    // the critic-judged suites: every row's answer and reference scored, and compared with round 0's answer
+    // both ways (a random critic's verdicts mostly do not parse; each judgment is counted once)
+    let n = held_out.len() as u64;
+    let relative = suite(evaluations, "critic/relative");
+    assert_eq!(relative["judgments"].as_u64(), Some(2 * n), "{evaluations:#}");
+    assert_eq!(relative["failed"].as_u64(), Some(0), "{evaluations:#}");
+    let versus = suite(evaluations, "critic/vs_round0");
+    assert_eq!(versus["judgments"].as_u64(), Some(2 * n), "{evaluations:#}");
+    assert_eq!(versus["failed"].as_u64(), Some(0), "{evaluations:#}");
+    let counted: u64 = ["wins", "losses", "ties", "unparsed"].iter().filter_map(|k| versus[*k].as_u64()).sum();
+    assert_eq!(counted, 2 * n, "{evaluations:#}");
     // the stored examples are the answers themselves
     let stored: Vec<&str> =
         short["examples"].as_array().into_iter().flatten().filter_map(|e| e["answer"].as_str()).collect();

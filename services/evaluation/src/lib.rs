@@ -5,7 +5,7 @@
 
 pub mod agreement;
 
-use backend::{BackendError, Backends, EvalItem, EvaluateRequest};
+use backend::{BackendError, Backends, CriticSuites, EvalItem, EvaluateRequest};
 use protocol::{EvaluateTask, EventKind, Task, WorkQueue};
 use std::sync::Arc;
 use worker::{LeaseGuard, LeasedHandler, LongTask, Runtime, transient};
@@ -56,11 +56,17 @@ impl LongTask for Evaluation {
                 None => Vec::new(),
             };
             drop(conn);
+            let critic = (spec.critic_judged && !items.is_empty()).then(|| CriticSuites {
+                critic_uri: ctx.config.critic.checkpoint.clone(),
+                pairwise_template: ctx.config.critic.template.clone(),
+                round0_uri: ctx.config.policy.checkpoint.clone(),
+            });
             let request = EvaluateRequest {
                 checkpoint_uri: checkpoint.uri,
                 base_uri: ctx.base_uri.clone(),
                 items: items.into_iter().map(eval_item).collect(),
                 max_new_tokens: spec.max_new_tokens.unwrap_or(64),
+                critic,
             };
             let suites = worker::blocking(move || evaluator.evaluate(&request)).await.map_err(transient)??;
             commit(&rt, &t, &lease, &suites).await.map_err(transient)

@@ -32,6 +32,7 @@ mod evaluator;
 pub mod host;
 pub mod images;
 pub mod io;
+pub mod judged;
 mod loaded;
 pub mod pairs;
 mod policy;
@@ -94,6 +95,6 @@ fn build_tch(config: &TchConfig, store: &artifacts::StoreConfig) -> Result<Backe
         batch_size: config.judge_batch_size,
         max_new_tokens: config.critic_max_new_tokens,
     });
-    let evaluator = Arc::new(TchEvaluator { policy: policy.clone() });
+    let evaluator = Arc::new(TchEvaluator { policy: policy.clone(), critic: critic.clone() });
     Ok(Backends { name: "tch", policy, critic, trainer, evaluator })
 }

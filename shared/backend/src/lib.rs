@@ -20,6 +20,6 @@ pub use config::{BackendConfig, Backends, build};
 pub use external_config::{ExitCodes, ExternalConfig};
 pub use tch_config::TchConfig;
 pub use traits::{
-    BackendError, Critic, EvalItem, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy, TrainPair,
-    TrainRequest, TrainedCheckpoint, Trainer,
+    BackendError, Critic, CriticSuites, EvalItem, EvaluateRequest, Evaluator, GenerateRequest, JudgeRequest, Policy,
+    TrainPair, TrainRequest, TrainedCheckpoint, Trainer,
 };

@@ -89,6 +89,18 @@ pub struct EvaluateRequest {
     pub items: Vec<EvalItem>,
     /// Longest answer, in tokens.
     pub max_new_tokens: u32,
+    /// The critic-judged suites to run besides the ground-truth ones, if any.
+    pub critic: Option<CriticSuites>,
+}
+
+/// What the critic-judged suites need: the judge, the pairwise prompt, and the policy to compare with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriticSuites {
+    pub critic_uri: String,
+    /// The campaign's pairwise critic template (the comparison with round 0 asks it).
+    pub pairwise_template: String,
+    /// The campaign's starting policy: each round's answers are compared with its answers.
+    pub round0_uri: String,
 }
 
 /// One held-out row: the policy answers `question` (about `image`) greedily.

@@ -81,7 +81,7 @@ impl Default for TrainingSpec {
 }
 
 /// How each round's checkpoint is evaluated, besides the suites the evaluation backend runs on its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvaluationSpec {
     /// A held-out dataset the new policy answers greedily; rows with ground truth (a generated world's
@@ -90,6 +90,16 @@ pub struct EvaluationSpec {
     pub dataset_id: Option<Uuid>,
     /// Longest answer in tokens (default 64).
     pub max_new_tokens: Option<u32>,
+    /// Also have the campaign's critic judge the answers (default true): a relative score against the
+    /// rows' reference answers (LLaVA-in-the-Wild's), and win rate and Elo against the answers of the
+    /// campaign's starting policy (WildVision-Bench's), with the campaign's pairwise template.
+    pub critic_judged: bool,
+}
+
+impl Default for EvaluationSpec {
+    fn default() -> Self {
+        Self { dataset_id: None, max_new_tokens: None, critic_judged: true }
+    }
 }
 
 /// What a round does when prompts fail for good (their tasks dead-lettered).

@@ -4,12 +4,16 @@
 //! exactly as the evaluation worker runs it, and the suites are printed as JSON.
 //!
 //!     criticloop-heldout-eval --checkpoint DIR --items held-out.jsonl [--max-new-tokens 48] [--examples]
+//!                             [--critic DIR [--round0 DIR] [--critic-template llava-critic/pairwise]]
+//!
+//! With `--critic`, the critic-judged suites run too: the relative score against the rows' reference answers,
+//! and, with `--round0`, the comparison with that checkpoint's answers.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use artifacts::StoreConfig;
-use backend::{BackendConfig, EvalItem, EvaluateRequest, TchConfig};
+use backend::{BackendConfig, CriticSuites, EvalItem, EvaluateRequest, TchConfig};
 use base64::Engine as _;
 use clap::Parser;
 use serde_json::Value;
@@ -29,6 +33,15 @@ struct Args {
     /// Keep the suites' example answers in the output.
     #[arg(long)]
     examples: bool,
+    /// A critic checkpoint: also run the critic-judged suites.
+    #[arg(long)]
+    critic: Option<PathBuf>,
+    /// The policy to compare with (the campaign's round 0); default: the checkpoint itself (no comparison).
+    #[arg(long, requires = "critic")]
+    round0: Option<PathBuf>,
+    /// The pairwise critic template of the comparison.
+    #[arg(long, default_value = "llava-critic/pairwise")]
+    critic_template: String,
 }
 
 fn main() -> Result<()> {
@@ -66,6 +79,11 @@ fn main() -> Result<()> {
         base_uri: String::new(),
         items,
         max_new_tokens: a.max_new_tokens,
+        critic: a.critic.as_ref().map(|critic| CriticSuites {
+            critic_uri: critic.display().to_string(),
+            pairwise_template: a.critic_template.clone(),
+            round0_uri: a.round0.as_ref().unwrap_or(&a.checkpoint).display().to_string(),
+        }),
     };
     let suites = backends.evaluator.evaluate(&request).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut out = serde_json::Map::new();
