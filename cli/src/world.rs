@@ -34,6 +34,10 @@ pub enum WorldCommand {
         /// Share of a sampled response that is right (1: always right, 0: always wrong).
         #[arg(long, default_value_t = 0.6)]
         quality: f64,
+        /// Share of the rows that are pointwise judgments (LLaVA-Critic's pointwise prompt, "Score: N" out
+        /// of 100) instead of pairwise ones.
+        #[arg(long, default_value_t = 0.25)]
+        pointwise_share: f64,
         /// The JSONL file; images go to `IMAGES/` beside it.
         #[arg(short, long)]
         output: PathBuf,
@@ -109,10 +113,14 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             file.flush()?;
             eprintln!("{} items written to {}", items.len(), output.display());
         }
-        WorldCommand::CriticData { world, quality, output } => {
+        WorldCommand::CriticData { world, quality, pointwise_share, output } => {
             anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&pointwise_share),
+                "--pointwise-share must be in [0, 1], got {pointwise_share}"
+            );
             let items = world.items()?;
-            let rows = critic_data(&items, world.seed, quality, &output)?;
+            let rows = critic_data(&items, world.seed, quality, pointwise_share, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
         }
         WorldCommand::SftData { world, quality, output } => {
@@ -148,19 +156,39 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
     Ok(())
 }
 
-/// LLaVA-Critic's released pairwise prompt (without its leading `<image>`: the pair's image is shown by
-/// the chat template, as the judging service shows it).
-fn critic_prompt(item: &Item, first: &str, second: &str) -> Result<String> {
-    let template = critic::templates::get("llava-critic/pairwise").context("the pairwise template")?;
-    let prompt = template.render(&Fields::pairwise(&item.question, first, second))?;
+/// One of LLaVA-Critic's released prompts, filled in (without its leading `<image>`: the pair's image is
+/// shown by the chat template, as the judging service shows it).
+fn critic_prompt_with(template: &str, fields: &Fields<'_>) -> Result<String> {
+    let template = critic::templates::get(template).with_context(|| format!("the template {template}"))?;
+    let prompt = template.render(fields)?;
     Ok(prompt.strip_prefix("<image>\n").unwrap_or(&prompt).to_string())
 }
 
-/// Writes one pair per item: two sampled responses, the ground truth's judgment as `chosen`, the opposite
-/// verdict as `rejected` (so the file also serves DPO on the critic). Returns the number of rows.
-fn critic_data(items: &[Item], seed: u64, quality: f64, output: &Path) -> Result<usize> {
+/// LLaVA-Critic's released pairwise prompt for two responses to `item`.
+fn critic_prompt(item: &Item, first: &str, second: &str) -> Result<String> {
+    critic_prompt_with("llava-critic/pairwise", &Fields::pairwise(&item.question, first, second))
+}
+
+/// Writes one row per item: two sampled responses with the ground truth's pairwise judgment as `chosen`
+/// and the opposite verdict as `rejected` (so the file also serves DPO on the critic), or, for a
+/// `pointwise_share` of the items, one response with its pointwise judgment ("Score: N") as `chosen` and
+/// a score on the wrong side of 50 as `rejected`. Returns the number of rows.
+fn critic_data(items: &[Item], seed: u64, quality: f64, pointwise_share: f64, output: &Path) -> Result<usize> {
     let mut rng = SplitMix64::new(seed ^ 0xc417);
     write_pairs(items, output, |item| {
+        if rng.chance(pointwise_share) {
+            let response = world::sample_response(item, &mut rng, quality);
+            let (score, judgment) = world::pointwise_judgment(&item.truth, &response);
+            let reasons = judgment.lines().next().unwrap_or_default();
+            let wrong = if score >= 50 { score / 4 } else { 100 - score / 4 };
+            let prompt = critic_prompt_with("llava-critic/pointwise", &Fields::pointwise(&item.question, &response))?;
+            return Ok(json!({
+                "prompt": [{"role": "user", "content": prompt}],
+                "chosen": [{"role": "assistant", "content": judgment}],
+                "rejected": [{"role": "assistant", "content": format!("{reasons}\nScore: {wrong}")}],
+                "score": score,
+            }));
+        }
         let (a, b) = (world::sample_response(item, &mut rng, quality), world::sample_response(item, &mut rng, quality));
         let (verdict, judgment) = world::pairwise_judgment(&item.truth, &a, &b);
         let wrong = match verdict {

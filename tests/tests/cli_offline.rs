@@ -89,8 +89,8 @@ fn cli_offline_tools_name_the_bad_line_and_the_bad_format() -> anyhow::Result<()
 }
 
 /// `criticloop world items` is a pure function of its seed and writes rows the importer reads, with their
-/// ground truth; `critic-data` writes judgments that `critic parse` reads back as the ground truth's
-/// verdicts, with each row's image beside the file.
+/// ground truth; `critic-data` writes pairwise and pointwise judgments that `critic parse` reads back as
+/// the ground truth's verdicts and scores, with each row's image beside the file.
 #[test]
 fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("criticloop-cli-world-{}", std::process::id()));
@@ -114,18 +114,25 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
         pipe(&["world", "critic-data", "--seed", "5", "--count", "60", "-o", &path("critic.jsonl")], "")?;
     assert!(ok, "{err}");
     let text = std::fs::read_to_string(dir.join("critic.jsonl"))?;
-    // `critic parse` reads `output`: the chosen judgment of each row
-    let outputs: String = text
-        .lines()
-        .map(|l| -> anyhow::Result<String> {
-            let row: Value = serde_json::from_str(l)?;
-            let image = row["images"][0].as_str().unwrap_or_default();
-            anyhow::ensure!(dir.join(image).is_file(), "missing image {image}");
-            let output = row["chosen"][0]["content"].clone();
-            Ok(format!("{}\n", serde_json::json!({"output": output, "verdict": row["verdict"]})))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let (ok, parsed, err) = pipe(&["critic", "parse", "--format", "critic_pairwise"], &outputs)?;
+    // `critic parse` reads `output`: the chosen judgment of each row; pairwise rows carry their `verdict`,
+    // pointwise ones (a quarter by default) their `score`
+    let (mut pairwise, mut pointwise) = (String::new(), String::new());
+    for l in text.lines() {
+        let row: Value = serde_json::from_str(l)?;
+        let image = row["images"][0].as_str().unwrap_or_default();
+        anyhow::ensure!(dir.join(image).is_file(), "missing image {image}");
+        let output = row["chosen"][0]["content"].clone();
+        let prompt = row["prompt"][0]["content"].as_str().unwrap_or_default();
+        if row.get("score").is_some() {
+            assert!(prompt.contains("Score the response out of 100"), "{prompt}");
+            pointwise.push_str(&format!("{}\n", serde_json::json!({"output": output, "expected": row["score"]})));
+        } else {
+            assert!(prompt.contains("Determine which answer is better"), "{prompt}");
+            pairwise.push_str(&format!("{}\n", serde_json::json!({"output": output, "verdict": row["verdict"]})));
+        }
+    }
+    assert!(pointwise.lines().count() >= 5 && pairwise.lines().count() >= 30, "{pointwise}");
+    let (ok, parsed, err) = pipe(&["critic", "parse", "--format", "critic_pairwise"], &pairwise)?;
     assert!(ok, "{err}");
     let mut kinds = std::collections::BTreeSet::new();
     for line in parsed.lines() {
@@ -134,6 +141,12 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
         kinds.insert(row["verdict"].as_str().unwrap_or_default().to_string());
     }
     assert_eq!(kinds.len(), 3, "first, second and tie all occur: {kinds:?}");
+    let (ok, parsed, err) = pipe(&["critic", "parse", "--format", "critic_pointwise"], &pointwise)?;
+    assert!(ok, "{err}");
+    for line in parsed.lines() {
+        let row: Value = serde_json::from_str(line)?;
+        assert_eq!(row["parsed"]["verdict"]["value"].as_f64(), row["expected"].as_f64(), "{row}");
+    }
 
     // fine-tuning data at quality 1 is the ground truth itself
     let args = ["world", "sft-data", "--seed", "5", "--count", "40", "--quality", "1", "-o", &path("sft.jsonl")];
