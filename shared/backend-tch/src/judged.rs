@@ -13,7 +13,7 @@
 
 use backend::{BackendError, CriticSuites, EvalItem, JudgeRequest};
 use critic::metrics::{Anchor, Battle, EloConfig, Winner, mle_elo};
-use critic::{Fields, OutputFormat, Preference, Verdict, consistency, parse, templates};
+use critic::{Fields, Preference, Verdict, consistency, parse, templates};
 use serde_json::{Value, json};
 use world::{describe, parse_truth};
 
@@ -33,11 +33,11 @@ pub enum Slot {
     Versus { item: usize, new_first: bool },
 }
 
-/// The critic requests of the suites, with what each judges.
+/// The critic requests of the suites (each with the output format its template asks for), with what each
+/// judges.
 pub struct Plan {
     pub requests: Vec<JudgeRequest>,
     pub slots: Vec<Slot>,
-    pub pairwise_format: Option<OutputFormat>,
 }
 
 /// The answer an item is scored against.
@@ -75,7 +75,7 @@ pub fn plan(
         }
         None => None,
     };
-    let mut plan = Plan { requests: Vec::new(), slots: Vec::new(), pairwise_format: pairwise.map(|t| t.format) };
+    let mut plan = Plan { requests: Vec::new(), slots: Vec::new() };
     let render = |t: &critic::Template, fields: &Fields<'_>, item: &EvalItem| -> Result<String, BackendError> {
         let prompt = t.render(fields).map_err(|e| BackendError::Permanent(format!("{}: {e}", t.id)))?;
         Ok(if item.image.is_some() { templates::with_image_token(&prompt) } else { prompt })
@@ -112,12 +112,11 @@ pub fn plan(
 
 /// The suites from the critic's outputs (one per request of `plan`, in order).
 pub fn summarise(plan: &Plan, outputs: &[Result<String, BackendError>]) -> Vec<(String, Value)> {
-    let pointwise_format = templates::get(POINTWISE_TEMPLATE).map_or(OutputFormat::CriticPointwise, |t| t.format);
     let mut scores: std::collections::BTreeMap<usize, [Option<f64>; 2]> = Default::default();
     let (mut point_failed, mut point_unparsed, mut point_judged) = (0, 0, 0);
     let mut verdicts: Vec<(usize, usize, Preference)> = Vec::new();
     let (mut pair_failed, mut pair_unparsed, mut pair_judged) = (0, 0, 0);
-    for (slot, output) in plan.slots.iter().zip(outputs) {
+    for ((slot, request), output) in plan.slots.iter().zip(&plan.requests).zip(outputs) {
         match *slot {
             Slot::Answer(n) | Slot::Reference(n) => {
                 point_judged += 1;
@@ -125,7 +124,7 @@ pub fn summarise(plan: &Plan, outputs: &[Result<String, BackendError>]) -> Vec<(
                     point_failed += 1;
                     continue;
                 };
-                let score = match parse(pointwise_format, text).verdict() {
+                let score = match parse(request.format, text).verdict() {
                     Some(Verdict::Score { value }) => Some(*value),
                     _ => None,
                 };
@@ -140,8 +139,7 @@ pub fn summarise(plan: &Plan, outputs: &[Result<String, BackendError>]) -> Vec<(
                     pair_failed += 1;
                     continue;
                 };
-                let format = plan.pairwise_format.unwrap_or(OutputFormat::CriticPairwise);
-                match parse(format, text).verdict().and_then(Verdict::preference) {
+                match parse(request.format, text).verdict().and_then(Verdict::preference) {
                     // the new answer is model 2n, round 0's is 2n + 1; `i` was shown first
                     Some(p) if new_first => verdicts.push((2 * item, 2 * item + 1, p)),
                     Some(p) => verdicts.push((2 * item + 1, 2 * item, p)),
