@@ -14,7 +14,7 @@ pub const K: u32 = 5;
 pub fn slow(options: ClusterOptions) -> ClusterOptions {
     options
         .env("CRITICLOOP_BACKEND__GENERATE_MS", 150)
-        .env("CRITICLOOP_BACKEND__JUDGE_MS", 15)
+        .env("CRITICLOOP_BACKEND__JUDGE_MS", 30)
         .env("CRITICLOOP_BROKER__BATCH", 16)
         // one message per judge task: the most messages in flight when something dies
         .env("CRITICLOOP_SAGA__JUDGE_PAIRS_PER_MESSAGE", 1)

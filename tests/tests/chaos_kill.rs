@@ -26,14 +26,14 @@ async fn chaos_kill_workers_and_orchestrator_twice_each() -> anyhow::Result<()> 
     }
     let mut in_flight = 0;
     for victim in victims {
-        tokio::time::sleep(Duration::from_millis(rng.random_range(150..700))).await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(100..400))).await;
         let (state, judgments) = chaos::snapshot(&pool).await?;
         cluster.kill(victim).await;
         eprintln!("kill -9 {:<12} round {state:<11} judgments {judgments}", victim.name());
         if matches!(state.as_str(), "sampling" | "judging" | "aggregating") {
             in_flight += 1;
         }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(50..400))).await;
+        tokio::time::sleep(Duration::from_millis(rng.random_range(50..250))).await;
         cluster.start_service(victim)?;
     }
     assert!(in_flight >= 4, "only {in_flight} kills hit the round while it was working; slow it down");
