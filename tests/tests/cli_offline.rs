@@ -196,3 +196,49 @@ fn cli_heldout_eval_scores_every_world_row() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// `criticloop-critic-eval` judges both orders of every pair of distinct responses, whether drawn from the
+/// world or sampled from a policy, and labels each order with the ground truth's verdict on it; rows
+/// without ground truth are refused by id. (The fixture critic is random: its verdicts rarely parse, so
+/// this checks the accounting, not the accuracy; `scripts/world/train_critic` measures a trained one.)
+#[test]
+fn cli_critic_eval_judges_both_orders_of_every_distinct_pair() -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("criticloop-critic-eval-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let items = dir.join("items.jsonl").display().to_string();
+    let (ok, _, err) =
+        pipe(&["world", "items", "--seed", "4", "--count", "10", "--image-size", "32", "-o", &items], "")?;
+    assert!(ok, "{err}");
+    let checkpoint = criticloop_tests::fixtures::llava_fixtures()?.join("llava-ov").display().to_string();
+    let run = |extra: &[&str]| -> anyhow::Result<std::process::Output> {
+        let mut args = vec!["--critic", &checkpoint, "--items", &items, "--critic-max-new-tokens", "8"];
+        args.extend_from_slice(extra);
+        Ok(Command::new(devcluster::bin_dir().join("criticloop-critic-eval")).args(&args).output()?)
+    };
+    for extra in [&["--quality", "0.5"][..], &["--policy", &checkpoint, "--max-new-tokens", "4"][..]] {
+        let out = run(extra)?;
+        assert!(out.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout)?;
+        let pairs = report["pairs"].as_u64().unwrap_or(0);
+        assert!(pairs > 0, "{extra:?}: no pair of distinct responses: {report:#}");
+        assert_eq!(pairs + report["identical_pairs_skipped"].as_u64().unwrap_or(99), 10, "{report:#}");
+        assert_eq!(report["judgments"].as_u64(), Some(2 * pairs), "{report:#}");
+        let oracle = &report["oracle"];
+        // each pair is shown both ways, so the ground truth prefers the first response as often as the second
+        assert_eq!(oracle["first"], oracle["second"], "{report:#}");
+        let labelled: u64 = ["first", "second", "tie"].iter().filter_map(|k| oracle[k].as_u64()).sum();
+        assert_eq!(labelled, 2 * pairs, "{report:#}");
+        let kinds =
+            report["short"]["judgments"].as_u64().unwrap_or(0) + report["describe"]["judgments"].as_u64().unwrap_or(0);
+        assert_eq!(kinds, 2 * pairs, "{report:#}");
+    }
+    let bare = dir.join("bare.jsonl");
+    std::fs::write(&bare, "{\"id\":\"q7\",\"question\":\"What colour is it?\"}\n")?;
+    let out = Command::new(devcluster::bin_dir().join("criticloop-critic-eval"))
+        .args(["--critic", &checkpoint, "--items", &bare.display().to_string()])
+        .output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("row q7: no `world` ground truth"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -91,28 +91,7 @@ async fn backend_tch_evaluation_trains_a_llava_policy_on_images_and_scores_it_on
     assert!(changed > 1e-5, "the language model did not move: {changed}");
 
     // evaluation: the same greedy answers, recomputed here with the trained model, give the stored scores
-    let prompts: Vec<String> = held_out
-        .iter()
-        .map(|item| {
-            let content = json!([{"type": "image"}, {"type": "text", "text": item.question}]);
-            trained.prompt_text(&[json!({"role": "user", "content": content})], "")
-        })
-        .collect::<model::Result<_>>()?;
-    let images: Vec<Vec<model::tch::Tensor>> = held_out
-        .iter()
-        .map(|item| Ok(vec![decode_image(&world::png_bytes(&world::render(item.scene()))?)?]))
-        .collect::<anyhow::Result<_>>()?;
-    let vision: Vec<VisionPrompt<'_>> = prompts.iter().zip(&images).map(|(p, i)| VisionPrompt::new(p, i)).collect();
-    let cfg = GenerateConfig {
-        max_new_tokens,
-        sampling: Sampling::Greedy,
-        stop_token_ids: trained.stop_token_ids(),
-        samples_per_prompt: 1,
-        seed: 0,
-        prompt_seeds: None,
-    };
-    let answers: Vec<String> = trained.generate_text(&vision, &cfg)?.into_iter().map(|mut s| s.remove(0).0).collect();
-
+    let answers = greedy_answers(&trained, &held_out, max_new_tokens)?;
     let evaluations = &round["evaluations"];
     let short = suite(evaluations, "world/short");
     let describe = suite(evaluations, "world/describe");
@@ -162,6 +141,54 @@ async fn backend_tch_evaluation_trains_a_llava_policy_on_images_and_scores_it_on
         scores.len(),
         summary.f1
     );
+
+    // round 0: the first round also evaluated the checkpoint it started from; its scores are the base
+    // model's greedy answers'
+    let base_answers =
+        greedy_answers(&VisionModel::load(&base_dir, &LoadOptions::default())?, &held_out, max_new_tokens)?;
+    let base_right = held_out
+        .iter()
+        .zip(&base_answers)
+        .filter_map(|(item, answer)| item.answer().map(|expected| u64::from(exact_match(answer, expected))))
+        .sum::<u64>();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let base_evaluations = loop {
+        let view = campaign::get(&cluster, &id).await?;
+        let evaluations = view["rounds"][0]["base_evaluations"].clone();
+        if evaluations.as_array().is_some_and(|a| !a.is_empty()) || std::time::Instant::now() > deadline {
+            break evaluations;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let base_short = suite(&base_evaluations, "world/short");
+    assert_eq!(base_short["items"].as_u64(), Some(n_short), "{base_evaluations:#}");
+    assert_eq!(base_short["exact_match"].as_f64(), Some(base_right as f64 / n_short as f64), "{base_evaluations:#}");
+    assert_eq!(suite(&base_evaluations, "critic/relative")["judgments"].as_u64(), Some(2 * n), "{base_evaluations:#}");
     let _ = std::fs::remove_dir_all(&download);
     cluster.teardown().await
+}
+
+/// The model's greedy answers to the held-out rows, as the evaluator asks them.
+fn greedy_answers(model: &VisionModel, held_out: &[Item], max_new_tokens: usize) -> anyhow::Result<Vec<String>> {
+    let prompts: Vec<String> = held_out
+        .iter()
+        .map(|item| {
+            let content = json!([{"type": "image"}, {"type": "text", "text": item.question}]);
+            model.prompt_text(&[json!({"role": "user", "content": content})], "")
+        })
+        .collect::<model::Result<_>>()?;
+    let images: Vec<Vec<model::tch::Tensor>> = held_out
+        .iter()
+        .map(|item| Ok(vec![decode_image(&world::png_bytes(&world::render(item.scene()))?)?]))
+        .collect::<anyhow::Result<_>>()?;
+    let vision: Vec<VisionPrompt<'_>> = prompts.iter().zip(&images).map(|(p, i)| VisionPrompt::new(p, i)).collect();
+    let cfg = GenerateConfig {
+        max_new_tokens,
+        sampling: Sampling::Greedy,
+        stop_token_ids: model.stop_token_ids(),
+        samples_per_prompt: 1,
+        seed: 0,
+        prompt_seeds: None,
+    };
+    Ok(model.generate_text(&vision, &cfg)?.into_iter().map(|mut s| s.remove(0).0).collect())
 }

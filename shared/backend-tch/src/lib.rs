@@ -28,7 +28,9 @@
 mod batches;
 mod checkpoints;
 mod critic;
+pub mod critic_accuracy;
 mod evaluator;
+pub mod heldout_rows;
 pub mod host;
 pub mod images;
 pub mod io;

@@ -172,7 +172,7 @@ impl Task {
             }
             Self::Aggregate(t) => format!("aggregate/{}/{}", t.round_id, t.prompt_id),
             Self::Train(t) => format!("train/{}", t.round_id),
-            Self::Evaluate(t) => format!("evaluate/{}", t.round_id),
+            Self::Evaluate(t) => format!("evaluate/{}/{}", t.round_id, t.checkpoint_id),
             Self::JudgeChunk(t) => format!("judge_chunk/{}/{}", t.job_id, t.chunk),
             Self::Agreement(t) => format!("agreement/{}", t.job_id),
         }

@@ -104,6 +104,8 @@ pub async fn view(state: &AppState, id: Uuid) -> Result<serde_json::Value, ApiEr
             Some(cp) => store::results::evaluations_of(&mut conn, cp).await?,
             None => Vec::new(),
         };
+        // the scores of the checkpoint the round started from: round 0's for the first round
+        let base_evaluations = store::results::evaluations_of(&mut conn, r.base_checkpoint_id).await?;
         rounds.push(serde_json::json!({
             "id": r.id, "number": r.number, "state": r.state, "paused": r.paused, "version": r.version,
             "base_checkpoint_id": r.base_checkpoint_id, "result_checkpoint_id": r.result_checkpoint_id,
@@ -112,7 +114,8 @@ pub async fn view(state: &AppState, id: Uuid) -> Result<serde_json::Value, ApiEr
             "progress": {"sampling_done": r.sampling_done, "judging_done": r.judging_done,
                          "aggregating_done": r.aggregating_done, "prompts_by_state": prompts.by_state},
             "counts": counts,
-            "evaluations": evaluations.into_iter().map(|(s, m)| serde_json::json!({"suite": s, "metrics": m})).collect::<Vec<_>>(),
+            "evaluations": suites_json(evaluations),
+            "base_evaluations": suites_json(base_evaluations),
             "created_at": r.created_at, "finished_at": r.finished_at,
         }));
     }
@@ -122,6 +125,10 @@ pub async fn view(state: &AppState, id: Uuid) -> Result<serde_json::Value, ApiEr
         "failure_reason": campaign.failure_reason, "config": campaign.config,
         "created_at": campaign.created_at, "updated_at": campaign.updated_at, "rounds": rounds,
     }))
+}
+
+fn suites_json(suites: Vec<(String, serde_json::Value)>) -> Vec<serde_json::Value> {
+    suites.into_iter().map(|(s, m)| serde_json::json!({"suite": s, "metrics": m})).collect()
 }
 
 pub async fn cancel(

@@ -23,11 +23,32 @@ pub async fn start_round(conn: &mut PgConnection, round: &Round) -> anyhow::Resu
         None => telemetry::inject_span(&span).remove("traceparent"),
     };
     store::rounds::set_traceparent(conn, round.id, traceparent.as_deref()).await?;
+    if round.number == 1 {
+        queue_round0_evaluation(conn, round, traceparent.as_deref()).await?;
+    }
     if round.paused {
         return Ok(());
     }
     let prompts = dispatch_sampling(conn, round, traceparent.as_deref()).instrument(span.clone()).await?;
     tracing::info!(parent: &span, prompts, "round started");
+    Ok(())
+}
+
+/// The first round also evaluates the checkpoint it starts from (round 0 of the campaign's table), when
+/// the campaign has a held-out dataset; it is not round fan-out, so a pause does not hold it. Its
+/// `evaluated` event leaves the round alone (see [`evaluated`]), and its failure fails the round as the
+/// round's own evaluation's would: the held-out set or the evaluator is broken either way.
+async fn queue_round0_evaluation(
+    conn: &mut PgConnection,
+    round: &Round,
+    traceparent: Option<&str>,
+) -> anyhow::Result<()> {
+    let campaign = campaign_of(conn, round).await?;
+    if campaign.config.evaluation.dataset_id.is_none() {
+        return Ok(());
+    }
+    store::outbox::enqueue(conn, &[fanout::evaluate(round, round.base_checkpoint_id)], traceparent).await?;
+    tracing::info!(round = %round.id, checkpoint = %round.base_checkpoint_id, "round 0 evaluation queued");
     Ok(())
 }
 
@@ -92,8 +113,13 @@ async fn queue_evaluation(conn: &mut PgConnection, round: &Round, checkpoint: Uu
     Ok(())
 }
 
-/// The round is done: the campaign moves to its checkpoint and the next round starts from it.
+/// The round is done: the campaign moves to its checkpoint and the next round starts from it. The
+/// evaluation of the checkpoint the round started from (round 0's) only stores scores.
 pub async fn evaluated(conn: &mut PgConnection, round: &Round, checkpoint: Uuid) -> anyhow::Result<()> {
+    if round.result_checkpoint_id != Some(checkpoint) {
+        tracing::info!(round = %round.id, %checkpoint, "starting checkpoint evaluated");
+        return Ok(());
+    }
     if !store::rounds::transition(conn, round.id, &["evaluating"], "completed").await? {
         return Ok(());
     }

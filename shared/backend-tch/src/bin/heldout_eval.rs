@@ -11,12 +11,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use artifacts::StoreConfig;
 use backend::{BackendConfig, CriticSuites, EvalItem, EvaluateRequest, TchConfig};
-use base64::Engine as _;
 use clap::Parser;
-use serde_json::Value;
+use criticloop_backend_tch::heldout_rows;
 
 #[derive(Parser)]
 #[command(
@@ -47,30 +46,16 @@ struct Args {
 fn main() -> Result<()> {
     let a = Args::parse();
     let root = std::env::temp_dir().join(format!("criticloop-heldout-eval-{}", std::process::id()));
-    std::fs::create_dir_all(root.join("images"))?;
-    let text = std::fs::read_to_string(&a.items).with_context(|| format!("reading {}", a.items.display()))?;
-    let mut items = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let row: Value = serde_json::from_str(line).with_context(|| format!("line {}", n + 1))?;
-        let field = |k: &str| row[k].as_str().map(str::to_string);
-        let id = field("id").with_context(|| format!("line {}: no `id`", n + 1))?;
-        let image = match field("image") {
-            Some(uri) => {
-                let data = uri.split_once(";base64,").map(|(_, d)| d).context("image: not a base64 data: URI")?;
-                let path = root.join("images").join(format!("{n}.png"));
-                std::fs::write(&path, base64::engine::general_purpose::STANDARD.decode(data)?)?;
-                Some(path.display().to_string())
-            }
-            None => None,
-        };
-        items.push(EvalItem {
-            id,
-            question: field("question").with_context(|| format!("line {}: no `question`", n + 1))?,
-            image,
+    let items = heldout_rows::read(&a.items, &root.join("images"))?
+        .into_iter()
+        .map(|r| EvalItem {
+            id: r.id,
+            question: r.question,
+            image: r.image,
             reference_answer: None,
-            extra: Some(row),
-        });
-    }
+            extra: Some(r.row),
+        })
+        .collect();
     let config = TchConfig { device: "cpu".into(), work_dir: root.join("work"), ..TchConfig::default() };
     let backends = criticloop_backend_tch::build(&BackendConfig::Tch(config), &StoreConfig::local(root.join("store")))
         .map_err(anyhow::Error::msg)?;

@@ -1,0 +1,28 @@
+# Shared by scripts/world/train_policy and train_critic (sourced, not run): one stage of supervised
+# fine-tuning of the world's tiny LLaVA with criticloop's own trainer (`criticloop-train dpo --loss sft`),
+# skipped when its checkpoint exists, then scored on the held-out rows.
+#
+#   train_stage OUT NAME BASE DATA STEPS SEED LR
+#
+# Leaves OUT/NAME (a Hugging Face checkpoint with metrics.jsonl), OUT/NAME.log (the trainer's stderr) and
+# OUT/NAME/heldout.json (criticloop-heldout-eval on OUT/heldout.jsonl). Needs $bin (the release binaries).
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+train_stage() {
+  local out=$1 name=$2 base=$3 data=$4 steps=$5 seed=$6 lr=$7
+  if [ ! -f "$out/$name/model.safetensors" ]; then
+    log "$name: $(wc -l <"$data") rows, $steps steps"
+    local start
+    start=$(date +%s)
+    "$bin/criticloop-train" dpo --loss sft --base "$base" --pairs "$data" --out "$out/$name" --lr "$lr" \
+      --batch-size 16 --max-steps "$steps" --schedule cosine --warmup-ratio 0.05 --max-grad-norm 1 \
+      --seed "$seed" --max-length 512 >/dev/null 2>"$out/$name.log"
+    log "$name trained in $(($(date +%s) - start)) s"
+  fi
+}
+
+heldout_eval() {
+  local out=$1 name=$2
+  "$bin/criticloop-heldout-eval" --checkpoint "$out/$name" --items "$out/heldout.jsonl" >"$out/$name/heldout.json"
+  log "$name held out: $(tr -d '\n ' <"$out/$name/heldout.json" | head -c 600)"
+}
