@@ -1,9 +1,14 @@
 //! `criticloop demo`: a campaign end to end, on a local cluster it starts (default) or on a running
-//! API (`--api-url`, as compose's `demo` service does).
+//! API (`--api-url`, as compose's `demo` service does). With `--policy` and `--critic` it runs the loop
+//! on those real models over a generated world and prints the learning table ([`crate::demo_world`]);
+//! without, on the fake backend (job-system overhead only, and says so).
 
 use crate::Client;
-use devcluster::{Cluster, ClusterOptions};
+use crate::demo_world::{self, WorldDemo};
+use devcluster::{Cluster, ClusterOptions, Service};
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
@@ -20,6 +25,41 @@ pub struct DemoArgs {
     /// Keep the local cluster's database after the demo.
     #[arg(long)]
     pub keep: bool,
+    /// The policy checkpoint (a Hugging Face folder, e.g. from scripts/world/train_policy) the loop starts
+    /// from; with --critic, the demo runs real models on a generated world instead of the fake backend.
+    #[arg(long, requires = "critic")]
+    pub policy: Option<PathBuf>,
+    /// The critic checkpoint (e.g. from scripts/world/train_critic).
+    #[arg(long, requires = "policy")]
+    pub critic: Option<PathBuf>,
+    /// Held-out world rows each round's policy is scored on (with --policy).
+    #[arg(long, default_value_t = 100)]
+    pub heldout: usize,
+    /// DPO's beta (with --policy).
+    #[arg(long, default_value_t = 1.0)]
+    pub beta: f64,
+    /// DPO's learning rate (with --policy).
+    #[arg(long, default_value_t = 2e-5)]
+    pub learning_rate: f64,
+    /// Seeds the world's prompts and the campaign (with --policy).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl DemoArgs {
+    fn world(&self) -> Option<WorldDemo<'_>> {
+        Some(WorldDemo {
+            policy: self.policy.as_deref()?,
+            critic: self.critic.as_deref()?,
+            prompts: self.prompts,
+            heldout: self.heldout,
+            rounds: self.rounds,
+            samples: self.samples,
+            beta: self.beta,
+            learning_rate: self.learning_rate,
+            seed: self.seed,
+        })
+    }
 }
 
 const FAKE_NOTE: &str = "NOTE: this demo runs on the FAKE model backend: responses and critic verdicts are \
@@ -30,7 +70,9 @@ use are not built yet.";
 /// `api_url` and `token` are the global options: with `--api-url` (or `CRITICLOOP_API_URL`) the demo
 /// uses that running API instead of starting services locally.
 pub async fn run(args: DemoArgs, api_url: Option<String>, token: String) -> anyhow::Result<()> {
-    println!("{FAKE_NOTE}\n");
+    if args.world().is_none() {
+        println!("{FAKE_NOTE}\n");
+    }
     match api_url {
         Some(url) => {
             let client = Client::new(&url, &token)?;
@@ -38,7 +80,13 @@ pub async fn run(args: DemoArgs, api_url: Option<String>, token: String) -> anyh
         }
         None => {
             println!("starting a local cluster (PostgreSQL 127.0.0.1:5432, RabbitMQ 127.0.0.1:5672) ...");
-            let cluster = Cluster::start(ClusterOptions::new("demo")).await?;
+            let mut options = ClusterOptions::new("demo");
+            if args.world().is_some() {
+                let models = [Service::Generation, Service::Judging, Service::Training, Service::Evaluation];
+                options = options.tch(&models, &demo_world::TCH_KEYS);
+                options.deadline = Duration::from_secs(12 * 3600);
+            }
+            let cluster = Cluster::start(options).await?;
             println!("services up; logs in {}", cluster.options.log_dir.join(&cluster.options.name).display());
             let client = Client::new(&cluster.api_url, &cluster.token)?;
             let result = campaign(&client, &args).await;
@@ -53,21 +101,13 @@ pub async fn run(args: DemoArgs, api_url: Option<String>, token: String) -> anyh
 }
 
 async fn campaign(client: &Client, args: &DemoArgs) -> anyhow::Result<()> {
-    let subjects = ["a red circle", "two blue squares", "a green triangle", "a yellow star", "three dots"];
-    let prompts: Vec<Value> = (0..args.prompts)
-        .map(|i| json!({"question": format!("Describe the image #{i}: what do you see near {}?", subjects[i % subjects.len()])}))
-        .collect();
-    let dataset = client.post("/v1/datasets", &json!({"name": "demo prompts", "prompts": prompts})).await?;
-    let spec = json!({
-        "name": "demo",
-        "dataset_id": dataset["id"],
-        "rounds": args.rounds,
-        "samples_per_prompt": args.samples,
-        "policy": {"checkpoint": "fake://policy/demo-base"},
-        "critic": {"checkpoint": "fake://critic/demo"},
-    });
-    let created = client.post("/v1/campaigns", &spec).await?;
-    let id = created["id"].as_str().unwrap_or_default().to_string();
+    let (id, world) = match args.world() {
+        Some(demo) => {
+            let (id, items) = demo_world::create(client, &demo).await?;
+            (id, Some(items))
+        }
+        None => (fake_campaign(client, args).await?, None),
+    };
     let k = u64::from(args.samples);
     println!(
         "campaign {id}: {} prompts x K={} samples, {} ordered pairs judged per prompt, {} rounds",
@@ -90,9 +130,38 @@ async fn campaign(client: &Client, args: &DemoArgs) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    summary(&view, started.elapsed());
+    summary(&view, started.elapsed(), world.is_none());
+    if let Some(items) = world {
+        let mut pairs = HashMap::new();
+        for r in view["rounds"].as_array().into_iter().flatten() {
+            let n = r["number"].as_u64().unwrap_or(0) as u32;
+            let export = client.get_text(&format!("/v1/campaigns/{id}/rounds/{n}/pairs")).await?;
+            pairs.insert(n, demo_world::pair_quality(&export, &items)?);
+        }
+        println!("\nheld-out scores per round (0: the starting policy) and the round's pairs by the ground truth:");
+        demo_world::print_table(&demo_world::table(&view, &pairs));
+    }
     anyhow::ensure!(view["state"] == "completed", "campaign ended {}: {}", view["state"], view["failure_reason"]);
     Ok(())
+}
+
+/// The fake demo's campaign: made-up prompts on the fake backend.
+async fn fake_campaign(client: &Client, args: &DemoArgs) -> anyhow::Result<String> {
+    let subjects = ["a red circle", "two blue squares", "a green triangle", "a yellow star", "three dots"];
+    let prompts: Vec<Value> = (0..args.prompts)
+        .map(|i| json!({"question": format!("Describe the image #{i}: what do you see near {}?", subjects[i % subjects.len()])}))
+        .collect();
+    let dataset = client.post("/v1/datasets", &json!({"name": "demo prompts", "prompts": prompts})).await?;
+    let spec = json!({
+        "name": "demo",
+        "dataset_id": dataset["id"],
+        "rounds": args.rounds,
+        "samples_per_prompt": args.samples,
+        "policy": {"checkpoint": "fake://policy/demo-base"},
+        "critic": {"checkpoint": "fake://critic/demo"},
+    });
+    let created = client.post("/v1/campaigns", &spec).await?;
+    Ok(created["id"].as_str().unwrap_or_default().to_string())
 }
 
 fn progress_line(view: &Value) -> String {
@@ -117,7 +186,7 @@ fn text(v: &Value) -> String {
     v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
 }
 
-fn summary(view: &Value, elapsed: Duration) {
+fn summary(view: &Value, elapsed: Duration, fake: bool) {
     println!("\ncampaign {}: {}", view["id"].as_str().unwrap_or("?"), view["state"].as_str().unwrap_or("?"));
     println!(
         "{:<6} {:<10} {:>8} {:>10} {:>9} {:>6} {:>7}  lineage",
@@ -142,8 +211,9 @@ fn summary(view: &Value, elapsed: Duration) {
     }
     let secs = elapsed.as_secs_f64();
     println!(
-        "\n{judgments} critic judgments in {secs:.1}s ({:.0}/s end to end, fake backend)",
-        judgments as f64 / secs.max(1e-9)
+        "\n{judgments} critic judgments in {secs:.1}s ({:.0}/s end to end, {} backend)",
+        judgments as f64 / secs.max(1e-9),
+        if fake { "fake" } else { "tch" }
     );
     if let Some(reason) = view["failure_reason"].as_str() {
         println!("failure: {reason}");

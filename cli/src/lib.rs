@@ -8,6 +8,7 @@ mod critic_parse;
 mod dataset;
 mod dataset_import;
 mod demo;
+pub mod demo_world;
 mod jsonl;
 mod judge;
 mod metrics;

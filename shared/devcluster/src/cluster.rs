@@ -76,6 +76,26 @@ impl ClusterOptions {
         self
     }
 
+    /// Runs `services` on the tch backend on the CPU (`CRITICLOOP_BACKEND__KIND=tch`), each with its own
+    /// work dir under [`ClusterOptions::tch_root`], with `keys` (backend keys without the
+    /// `CRITICLOOP_BACKEND__` prefix) set for all of them.
+    pub fn tch(mut self, services: &[Service], keys: &[(&str, &str)]) -> Self {
+        let root = self.tch_root();
+        for &service in services {
+            let work_dir = root.join(service.name()).display().to_string();
+            let common = [("KIND", "tch"), ("DEVICE", "cpu"), ("WORK_DIR", work_dir.as_str())];
+            for (key, value) in common.iter().chain(keys) {
+                self = self.service_env(service, &format!("CRITICLOOP_BACKEND__{key}"), value);
+            }
+        }
+        self
+    }
+
+    /// Where the tch services' work dirs are: `<log_dir>/<name>/tch`.
+    pub fn tch_root(&self) -> std::path::PathBuf {
+        self.log_dir.join(&self.name).join("tch")
+    }
+
     /// Sets `key` for `service` only, over what [`ClusterOptions::env`] sets for every service.
     pub fn service_env(mut self, service: Service, key: &str, value: impl ToString) -> Self {
         self.service_env.retain(|(s, k, _)| !(*s == service && k == key));

@@ -1,0 +1,226 @@
+//! `criticloop demo --policy DIR --critic DIR`: the loop on real models. Prompts and a held-out set come
+//! from the generated world (`shared/world`), the model services run the tch backend, and after the
+//! campaign the demo prints the learning table: per round (0 = the starting policy) the held-out scores
+//! the evaluation service stored, and how good the round's preference pairs were by the ground truth.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use world::{Item, World, WorldConfig};
+
+use crate::Client;
+
+/// Backend keys of the model services in the local cluster of a real-model demo.
+pub const TCH_KEYS: [(&str, &str); 7] = [
+    ("GENERATE_BATCH_SIZE", "8"),
+    ("JUDGE_BATCH_SIZE", "16"),
+    ("CRITIC_MAX_NEW_TOKENS", "160"),
+    ("BATCH_SIZE", "16"),
+    ("GRADIENT_ACCUMULATION_STEPS", "1"),
+    ("MAX_LENGTH", "512"),
+    ("SAVE_STEPS", "0"),
+];
+
+/// What the real-model demo needs besides the shared demo options.
+#[derive(Debug, Clone)]
+pub struct WorldDemo<'a> {
+    pub policy: &'a Path,
+    pub critic: &'a Path,
+    pub prompts: usize,
+    pub heldout: usize,
+    pub rounds: u32,
+    pub samples: u32,
+    pub beta: f64,
+    pub learning_rate: f64,
+    pub seed: u64,
+}
+
+/// The world's rows as the import endpoint takes them (JSONL, images inline); returns the dataset id.
+async fn import(client: &Client, name: &str, items: &[Item]) -> Result<String> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    world::write_jsonl(items, &mut file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    file.flush()?;
+    let report = client
+        .post_file(&format!("/v1/datasets/import?format=jsonl&name={name}"), file.path(), "application/x-ndjson")
+        .await?;
+    anyhow::ensure!(report["rows_ok"].as_u64() == Some(items.len() as u64), "importing {name}: {report}");
+    report["dataset_id"].as_str().map(str::to_string).context("the import report has no dataset_id")
+}
+
+fn absolute(path: &Path) -> Result<String> {
+    let path = std::fs::canonicalize(path).with_context(|| format!("{}", path.display()))?;
+    anyhow::ensure!(path.join("config.json").is_file(), "{}: no config.json (not a checkpoint folder)", path.display());
+    Ok(path.display().to_string())
+}
+
+/// Imports the world's prompts and held-out rows and creates the campaign; returns its id and the world's
+/// training items (to score the rounds' pairs by).
+pub async fn create(client: &Client, demo: &WorldDemo<'_>) -> Result<(String, Vec<Item>)> {
+    let config = WorldConfig::default();
+    let world = |seed, n| World::items(seed, n, &config).map_err(|e| anyhow::anyhow!("{e}"));
+    let train = world(1000 + demo.seed, demo.prompts)?;
+    let heldout = world(1, demo.heldout)?;
+    let train_id = import(client, "demo world prompts", &train).await?;
+    let heldout_id = import(client, "demo world held out", &heldout).await?;
+    let spec = json!({
+        "name": "demo (world)",
+        "dataset_id": train_id,
+        "rounds": demo.rounds,
+        "samples_per_prompt": demo.samples,
+        "seed": demo.seed,
+        "policy": {"checkpoint": absolute(demo.policy)?},
+        "critic": {"checkpoint": absolute(demo.critic)?},
+        "sampling": {"temperature": 1.0, "top_p": 1.0, "max_new_tokens": 48},
+        "training": {"beta": demo.beta, "learning_rate": demo.learning_rate, "epochs": 1},
+        "evaluation": {"dataset_id": heldout_id, "max_new_tokens": 48},
+    });
+    let created = client.post("/v1/campaigns", &spec).await?;
+    let id = created["id"].as_str().context("the API returned no campaign id")?.to_string();
+    Ok((id, train))
+}
+
+/// How a round's chosen/rejected pairs stand by the ground truth.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PairQuality {
+    pub pairs: usize,
+    /// Chosen better than rejected by the ground truth.
+    pub right: usize,
+    /// Rejected better than chosen: the pair teaches the wrong way.
+    pub inverted: usize,
+}
+
+/// Scores the round's pairs (the API's JSONL export) against the items they were asked about, found by
+/// the prompt's image digest and question.
+pub fn pair_quality(export: &str, items: &[Item]) -> Result<PairQuality> {
+    let mut by_prompt: HashMap<(String, &str), &Item> = HashMap::new();
+    for item in items {
+        let png = world::png_bytes(&world::render(item.scene())).map_err(|e| anyhow::anyhow!("{e}"))?;
+        by_prompt.insert((format!("sha256:{}", hex::encode(Sha256::digest(&png))), item.question.as_str()), item);
+    }
+    let mut q = PairQuality::default();
+    for line in export.lines().filter(|l| !l.trim().is_empty()) {
+        let pair: Value = serde_json::from_str(line)?;
+        let key = (pair["image"].as_str().unwrap_or_default().to_string(), pair["prompt"].as_str().unwrap_or_default());
+        let item =
+            by_prompt.get(&key).with_context(|| format!("a pair for a prompt the demo did not import: {key:?}"))?;
+        let (chosen, rejected) =
+            (pair["chosen"].as_str().unwrap_or_default(), pair["rejected"].as_str().unwrap_or_default());
+        q.pairs += 1;
+        match world::better(&item.truth, chosen, rejected) {
+            std::cmp::Ordering::Greater => q.right += 1,
+            std::cmp::Ordering::Less => q.inverted += 1,
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+    Ok(q)
+}
+
+/// One row of the learning table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub round: u32,
+    pub scores: Vec<Value>,
+    pub pairs: Option<PairQuality>,
+}
+
+/// The held-out columns: (header, suite, metric).
+pub const COLUMNS: [(&str, &str, &str); 6] = [
+    ("short EM", "world/short", "exact_match"),
+    ("desc F1", "world/describe", "f1"),
+    ("recall", "world/describe", "recall"),
+    ("halluc", "world/describe", "hallucination_rate"),
+    ("relative", "critic/relative", "relative_score"),
+    ("win vs 0", "critic/vs_round0", "win_rate"),
+];
+
+fn metric(evaluations: &Value, suite: &str, key: &str) -> Value {
+    evaluations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["suite"] == suite)
+        .map(|e| e["metrics"][key].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// Round 0 (the first round's `base_evaluations`) and every round's own evaluations, with its pairs'
+/// quality where `pairs` has it (by round number).
+pub fn table(view: &Value, pairs: &HashMap<u32, PairQuality>) -> Vec<Row> {
+    let rounds = view["rounds"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let scores = |evaluations: &Value| COLUMNS.iter().map(|(_, s, k)| metric(evaluations, s, k)).collect();
+    let mut rows = Vec::new();
+    if let Some(first) = rounds.first() {
+        rows.push(Row { round: 0, scores: scores(&first["base_evaluations"]), pairs: None });
+    }
+    for r in rounds {
+        let n = r["number"].as_u64().unwrap_or(0) as u32;
+        rows.push(Row { round: n, scores: scores(&r["evaluations"]), pairs: pairs.get(&n).copied() });
+    }
+    rows
+}
+
+pub fn print_table(rows: &[Row]) {
+    print!("{:<6}", "round");
+    for (header, _, _) in COLUMNS {
+        print!(" {header:>9}");
+    }
+    println!(" {:>6} {:>8} {:>9}", "pairs", "right", "inverted");
+    for row in rows {
+        print!("{:<6}", row.round);
+        for v in &row.scores {
+            match v.as_f64() {
+                Some(x) => print!(" {x:>9.3}"),
+                None => print!(" {:>9}", "-"),
+            }
+        }
+        match row.pairs {
+            Some(p) if p.pairs > 0 => {
+                let share = |n: usize| n as f64 / p.pairs as f64;
+                println!(" {:>6} {:>8.3} {:>9.3}", p.pairs, share(p.right), share(p.inverted));
+            }
+            _ => println!(" {:>6} {:>8} {:>9}", "-", "-", "-"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_are_scored_against_the_item_they_were_asked_about() {
+        let items = World::items(3, 12, &WorldConfig::default()).expect("world");
+        let item = items.iter().find(|i| i.answer().is_some()).expect("a short-answer item");
+        let png = world::png_bytes(&world::render(item.scene())).expect("png");
+        let image = format!("sha256:{}", hex::encode(Sha256::digest(&png)));
+        let answer = item.answer().expect("answer");
+        let line = |chosen: &str, rejected: &str| {
+            json!({"image": image, "prompt": item.question, "chosen": chosen, "rejected": rejected}).to_string()
+        };
+        let export = [line(answer, "zzz"), line("zzz", answer), line("zzz", "yyy")].join("\n");
+        let q = pair_quality(&export, &items).expect("scored");
+        assert_eq!(q, PairQuality { pairs: 3, right: 1, inverted: 1 });
+        let stranger = json!({"image": "sha256:00", "prompt": "?", "chosen": "a", "rejected": "b"}).to_string();
+        assert!(pair_quality(&stranger, &items).is_err());
+    }
+
+    #[test]
+    fn the_table_starts_with_round_zero_from_the_first_rounds_base_evaluations() {
+        let suite = |f1: f64| json!([{"suite": "world/describe", "metrics": {"f1": f1, "recall": 0.5}}]);
+        let view = json!({"rounds": [
+            {"number": 1, "base_evaluations": suite(0.1), "evaluations": suite(0.2)},
+            {"number": 2, "base_evaluations": suite(0.2), "evaluations": suite(0.3)},
+        ]});
+        let pairs = HashMap::from([(1, PairQuality { pairs: 4, right: 3, inverted: 1 })]);
+        let rows = table(&view, &pairs);
+        let f1: Vec<Option<f64>> = rows.iter().map(|r| r.scores[1].as_f64()).collect();
+        assert_eq!(f1, [Some(0.1), Some(0.2), Some(0.3)]);
+        assert_eq!(rows.iter().map(|r| r.round).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!((rows[0].pairs, rows[1].pairs.map(|p| p.right), rows[2].pairs), (None, Some(3), None));
+        assert_eq!(rows[0].scores[0], Value::Null, "no short-answer suite: shown as missing");
+    }
+}
