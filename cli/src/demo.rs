@@ -63,9 +63,8 @@ impl DemoArgs {
 }
 
 const FAKE_NOTE: &str = "NOTE: this demo runs on the FAKE model backend: responses and critic verdicts are \
-deterministic hashes, not model outputs. It shows the job system (saga, queues, exactly-once counts). The \
-tch backend runs generation, judging and training, but the small trained policy and critic this demo will \
-use are not built yet.";
+deterministic hashes, not model outputs. It shows the job system (saga, queues, exactly-once counts). For \
+real models, pass --policy and --critic (checkpoints from scripts/world/train_policy and train_critic).";
 
 /// `api_url` and `token` are the global options: with `--api-url` (or `CRITICLOOP_API_URL`) the demo
 /// uses that running API instead of starting services locally.
@@ -132,11 +131,12 @@ async fn campaign(client: &Client, args: &DemoArgs) -> anyhow::Result<()> {
     };
     summary(&view, started.elapsed(), world.is_none());
     if let Some(items) = world {
+        let prompts = demo_world::Prompts::new(&items)?;
         let mut pairs = HashMap::new();
         for r in view["rounds"].as_array().into_iter().flatten() {
             let n = r["number"].as_u64().unwrap_or(0) as u32;
             let export = client.get_text(&format!("/v1/campaigns/{id}/rounds/{n}/pairs")).await?;
-            pairs.insert(n, demo_world::pair_quality(&export, &items)?);
+            pairs.insert(n, prompts.pair_quality(&export)?);
         }
         println!("\nheld-out scores per round (0: the starting policy) and the round's pairs by the ground truth:");
         demo_world::print_table(&demo_world::table(&view, &pairs));

@@ -93,30 +93,40 @@ pub struct PairQuality {
     pub inverted: usize,
 }
 
-/// Scores the round's pairs (the API's JSONL export) against the items they were asked about, found by
-/// the prompt's image digest and question.
-pub fn pair_quality(export: &str, items: &[Item]) -> Result<PairQuality> {
-    let mut by_prompt: HashMap<(String, &str), &Item> = HashMap::new();
-    for item in items {
-        let png = world::png_bytes(&world::render(item.scene())).map_err(|e| anyhow::anyhow!("{e}"))?;
-        by_prompt.insert((format!("sha256:{}", hex::encode(Sha256::digest(&png))), item.question.as_str()), item);
-    }
-    let mut q = PairQuality::default();
-    for line in export.lines().filter(|l| !l.trim().is_empty()) {
-        let pair: Value = serde_json::from_str(line)?;
-        let key = (pair["image"].as_str().unwrap_or_default().to_string(), pair["prompt"].as_str().unwrap_or_default());
-        let item =
-            by_prompt.get(&key).with_context(|| format!("a pair for a prompt the demo did not import: {key:?}"))?;
-        let (chosen, rejected) =
-            (pair["chosen"].as_str().unwrap_or_default(), pair["rejected"].as_str().unwrap_or_default());
-        q.pairs += 1;
-        match world::better(&item.truth, chosen, rejected) {
-            std::cmp::Ordering::Greater => q.right += 1,
-            std::cmp::Ordering::Less => q.inverted += 1,
-            std::cmp::Ordering::Equal => {}
+/// The demo's world items by the prompt the API knows them as: the stored image's digest and the question.
+pub struct Prompts<'a>(HashMap<(String, &'a str), &'a Item>);
+
+impl<'a> Prompts<'a> {
+    /// Renders each item's image once, as the import stored it, and keys the item by its digest.
+    pub fn new(items: &'a [Item]) -> Result<Self> {
+        let mut by_prompt = HashMap::new();
+        for item in items {
+            let png = world::png_bytes(&world::render(item.scene())).map_err(|e| anyhow::anyhow!("{e}"))?;
+            by_prompt.insert((format!("sha256:{}", hex::encode(Sha256::digest(&png))), item.question.as_str()), item);
         }
+        Ok(Self(by_prompt))
     }
-    Ok(q)
+
+    /// Scores a round's pairs (the API's JSONL export) against the items they were asked about.
+    pub fn pair_quality(&self, export: &str) -> Result<PairQuality> {
+        let mut q = PairQuality::default();
+        for line in export.lines().filter(|l| !l.trim().is_empty()) {
+            let pair: Value = serde_json::from_str(line)?;
+            let key =
+                (pair["image"].as_str().unwrap_or_default().to_string(), pair["prompt"].as_str().unwrap_or_default());
+            let item =
+                self.0.get(&key).with_context(|| format!("a pair for a prompt the demo did not import: {key:?}"))?;
+            let (chosen, rejected) =
+                (pair["chosen"].as_str().unwrap_or_default(), pair["rejected"].as_str().unwrap_or_default());
+            q.pairs += 1;
+            match world::better(&item.truth, chosen, rejected) {
+                std::cmp::Ordering::Greater => q.right += 1,
+                std::cmp::Ordering::Less => q.inverted += 1,
+                std::cmp::Ordering::Equal => {}
+            }
+        }
+        Ok(q)
+    }
 }
 
 /// One row of the learning table.
@@ -202,10 +212,11 @@ mod tests {
             json!({"image": image, "prompt": item.question, "chosen": chosen, "rejected": rejected}).to_string()
         };
         let export = [line(answer, "zzz"), line("zzz", answer), line("zzz", "yyy")].join("\n");
-        let q = pair_quality(&export, &items).expect("scored");
+        let prompts = Prompts::new(&items).expect("indexed");
+        let q = prompts.pair_quality(&export).expect("scored");
         assert_eq!(q, PairQuality { pairs: 3, right: 1, inverted: 1 });
         let stranger = json!({"image": "sha256:00", "prompt": "?", "chosen": "a", "rejected": "b"}).to_string();
-        assert!(pair_quality(&stranger, &items).is_err());
+        assert!(prompts.pair_quality(&stranger).is_err());
     }
 
     #[test]
