@@ -255,6 +255,20 @@ pub async fn counts(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<RoundC
     .await
 }
 
+/// `value` with every NUL character in its strings replaced by U+FFFD: PostgreSQL's jsonb cannot hold
+/// `\u0000`, and a model's decoded text (an evaluation's example answers) can contain it.
+fn jsonb_safe(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Value::String(s.replace('\0', "\u{fffd}")),
+        Value::Array(items) => Value::Array(items.iter().map(jsonb_safe).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.replace('\0', "\u{fffd}"), jsonb_safe(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 pub async fn insert_evaluation(
     conn: &mut PgConnection,
     checkpoint: Uuid,
@@ -262,6 +276,7 @@ pub async fn insert_evaluation(
     suite: &str,
     metrics: &serde_json::Value,
 ) -> sqlx::Result<bool> {
+    let metrics = jsonb_safe(metrics);
     let done = sqlx::query(
         "insert into evaluations (checkpoint_id, round_id, suite, metrics) values ($1, $2, $3, $4)
          on conflict do nothing",
@@ -269,7 +284,7 @@ pub async fn insert_evaluation(
     .bind(checkpoint)
     .bind(round)
     .bind(suite)
-    .bind(metrics)
+    .bind(&metrics)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -283,4 +298,20 @@ pub async fn evaluations_of(
         .bind(checkpoint)
         .fetch_all(conn)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn nul_characters_are_replaced_everywhere_and_nothing_else_changes() {
+        let metrics = json!({"f1": 0.5, "examples": [{"answer": "a\u{0}b", "id": "x"}], "k\u{0}": [1, null, true]});
+        let safe = super::jsonb_safe(&metrics);
+        assert_eq!(
+            safe,
+            json!({"f1": 0.5, "examples": [{"answer": "a\u{fffd}b", "id": "x"}], "k\u{fffd}": [1, null, true]})
+        );
+        assert!(!safe.to_string().contains("\\u0000"));
+    }
 }
