@@ -3,11 +3,13 @@
 //! nothing of Postgres; the outbox relay and the consumer loops live in `worker`.
 
 mod connection;
+mod deadline;
 mod headers;
 mod publish;
 mod topology;
 
-pub use connection::{Backoff, connect, connect_with_backoff};
+pub use connection::{Backoff, BrokerError, channel, connect, connect_with_backoff};
+pub use deadline::{BROKER_DEADLINE, BrokerTimeout, within};
 pub use headers::{Death, death_of, trace_headers_of, with_trace_headers};
 pub use lapin::{Channel, Connection, message::Delivery, options};
 pub use publish::{PublishError, Publisher, publish_all};

@@ -1,5 +1,5 @@
-use crate::{Topology, headers::with_trace_headers};
-use futures::future::try_join_all;
+use crate::deadline::{BROKER_DEADLINE, BrokerTimeout, within};
+use crate::{BrokerError, Topology, headers::with_trace_headers};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Connection};
 use protocol::Envelope;
@@ -11,6 +11,8 @@ pub enum PublishError {
     Broker(#[from] lapin::Error),
     #[error("broker refused {0} message(s)")]
     Nacked(usize),
+    #[error(transparent)]
+    Timeout(#[from] BrokerTimeout),
 }
 
 /// A channel in confirm mode.
@@ -20,9 +22,12 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub async fn open(conn: &Connection, topology: Topology) -> Result<Self, lapin::Error> {
-        let channel = conn.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    pub async fn open(conn: &Connection, topology: Topology) -> Result<Self, BrokerError> {
+        let channel = crate::channel(conn).await?;
+        within::<_, BrokerError>("selecting confirms", BROKER_DEADLINE, async {
+            Ok(channel.confirm_select(ConfirmSelectOptions::default()).await?)
+        })
+        .await?;
         Ok(Self { channel, topology })
     }
 
@@ -54,19 +59,22 @@ pub async fn publish_all(
                 .with_type(m.kind.as_str().into()),
             trace,
         );
-        let confirm = channel
-            .basic_publish(
-                exchange.as_str().into(),
-                m.route.queue.name().into(),
-                BasicPublishOptions { mandatory: true, ..Default::default() },
-                &body,
-                props,
-            )
-            .await?;
-        confirms.push(confirm);
+        let publish = channel.basic_publish(
+            exchange.as_str().into(),
+            m.route.queue.name().into(),
+            BasicPublishOptions { mandatory: true, ..Default::default() },
+            &body,
+            props,
+        );
+        confirms.push(within::<_, PublishError>("a publish", BROKER_DEADLINE, async { Ok(publish.await?) }).await?);
     }
-    let results = try_join_all(confirms).await?;
-    let refused = results.into_iter().filter(|c| !matches!(c, lapin::Confirmation::Ack(None))).count();
+    // The deadline bounds the wait between two confirms, not the whole batch, which may be large.
+    let mut refused = 0;
+    for confirm in confirms {
+        let confirmation =
+            within::<_, PublishError>("a publisher confirm", BROKER_DEADLINE, async { Ok(confirm.await?) }).await?;
+        refused += usize::from(!matches!(confirmation, lapin::Confirmation::Ack(None)));
+    }
     if refused > 0 {
         return Err(PublishError::Nacked(refused));
     }

@@ -9,7 +9,7 @@ use futures::{FutureExt, StreamExt};
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions};
 use lapin::types::FieldTable;
 use protocol::{Task, WorkQueue};
-use queue::{Backoff, Death, Delivery};
+use queue::{BROKER_DEADLINE, Backoff, BrokerError, Death, Delivery, within};
 use std::future::Future;
 use std::sync::Arc;
 use telemetry::TraceHeaders;
@@ -101,16 +101,23 @@ async fn session<H: Handler>(
 ) -> anyhow::Result<()> {
     let concurrency = batching.concurrency.max(1);
     let conn = queue::connect(rt.broker_url(), &rt.owner).await?;
-    let channel = conn.create_channel().await?;
-    channel.basic_qos(rt.settings.broker.prefetch, BasicQosOptions::default()).await?;
-    let mut consumer = channel
-        .basic_consume(
-            queue_name.into(),
-            rt.owner.as_str().into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    let channel = queue::channel(&conn).await?;
+    let prefetch = rt.settings.broker.prefetch;
+    within::<_, BrokerError>("setting the prefetch", BROKER_DEADLINE, async {
+        Ok(channel.basic_qos(prefetch, BasicQosOptions::default()).await?)
+    })
+    .await?;
+    let mut consumer = within::<_, BrokerError>("starting a consumer", BROKER_DEADLINE, async {
+        Ok(channel
+            .basic_consume(
+                queue_name.into(),
+                rt.owner.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?)
+    })
+    .await?;
     rt.set_broker_up(true);
     backoff.reset();
     let max_batch = batching.size.max(1);
@@ -121,7 +128,15 @@ async fn session<H: Handler>(
         if let Some(Ok(Err(e))) = in_flight.try_join_next() {
             break Err(e);
         }
-        let Ok(slot) = slots.clone().acquire_owned().await else { break Ok(()) };
+        // Waiting for a free slot watches the connection too: batches stuck on a dead channel end
+        // by their deadlines, but the loop should start reconnecting at once.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            _ = connection_lost(&conn, &channel) => {
+                break Err(anyhow::anyhow!("the broker connection closed while every batch slot was busy"))
+            }
+        };
+        let Ok(slot) = slot else { break Ok(()) };
         let first = tokio::select! {
             next = consumer.next() => next,
             _ = rt.stopped() => break Ok(()),
@@ -211,6 +226,7 @@ fn is_transient(e: &anyhow::Error) -> bool {
         c.downcast_ref::<sqlx::Error>().is_some_and(store::is_retryable)
             || c.downcast_ref::<lapin::Error>().is_some()
             || c.downcast_ref::<queue::PublishError>().is_some()
+            || c.downcast_ref::<BrokerError>().is_some()
     })
 }
 
@@ -223,28 +239,35 @@ async fn settle(
     alone: bool,
 ) -> anyhow::Result<()> {
     let all_ack = dispositions.iter().all(|d| matches!(d, Disposition::Ack));
+    // Each settlement has the broker deadline: an ack on a dead channel may never resolve, and an
+    // unsettled batch would hold its slot for good (the broker redelivers what was not acked).
     if all_ack && alone {
         if let Some(last) = deliveries.last() {
-            last.acker.ack(BasicAckOptions { multiple: true }).await?;
+            deadline("an ack", last.acker.ack(BasicAckOptions { multiple: true })).await?;
         }
         return Ok(());
     }
     for (delivery, disposition) in deliveries.iter().zip(dispositions) {
         match disposition {
             Disposition::Ack => {
-                delivery.acker.ack(BasicAckOptions::default()).await?;
+                deadline("an ack", delivery.acker.ack(BasicAckOptions::default())).await?;
             }
             Disposition::Retry { task, error } => {
                 record(rt, task.as_ref(), &error).await;
-                delivery.acker.nack(BasicNackOptions { requeue: true, multiple: false }).await?;
+                deadline("a requeue", delivery.acker.nack(BasicNackOptions { requeue: true, multiple: false })).await?;
             }
             Disposition::Reject { task, error } => {
                 record(rt, task.as_ref(), &error).await;
-                delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+                deadline("a rejection", delivery.acker.reject(BasicRejectOptions { requeue: false })).await?;
             }
         }
     }
     Ok(())
+}
+
+/// One settlement (ack, nack, reject) within the broker deadline.
+async fn deadline<T>(what: &'static str, op: impl Future<Output = Result<T, lapin::Error>>) -> Result<T, BrokerError> {
+    within(what, BROKER_DEADLINE, async move { Ok(op.await?) }).await
 }
 
 /// Records a failed attempt with its error, so the dead-letter handler can say why a task died.

@@ -30,10 +30,13 @@ impl Runtime {
         loop {
             let conn = queue::connect_with_backoff(settings.broker.url.expose(), &owner).await;
             let declared = async {
-                let ch = conn.create_channel().await?;
-                topology.declare(&ch).await?;
+                let ch = queue::channel(&conn).await?;
+                queue::within("declaring the topology", queue::BROKER_DEADLINE, async {
+                    Ok::<_, queue::BrokerError>(topology.declare(&ch).await?)
+                })
+                .await?;
                 let _ = conn.close(200, "topology declared".into()).await;
-                Ok::<_, lapin::Error>(())
+                Ok::<_, queue::BrokerError>(())
             }
             .await;
             match declared {
