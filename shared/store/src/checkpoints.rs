@@ -42,7 +42,7 @@ pub async fn insert_trained(
     .bind(round)
     .bind(parent)
     .bind(uri)
-    .bind(metrics)
+    .bind(crate::model_text::json(metrics))
     .fetch_optional(&mut *conn)
     .await?;
     match inserted {

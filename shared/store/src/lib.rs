@@ -10,6 +10,7 @@ pub mod datasets;
 pub mod failures;
 pub mod judge_jobs;
 pub mod leases;
+pub mod model_text;
 pub mod outbox;
 mod pool;
 pub mod progress;
