@@ -44,6 +44,11 @@ pub struct DemoArgs {
     /// Seeds the world's prompts and the campaign (with --policy).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Who ranks the samples into pairs (with --policy): the critic (the method), the ground truth (the
+    /// oracle upper bound) or random verdicts (the control). The critic judges the held-out answers in
+    /// every arm.
+    #[arg(long, value_enum, default_value = "critic")]
+    pub pairs_from: demo_world::PairsFrom,
 }
 
 impl DemoArgs {
@@ -58,6 +63,7 @@ impl DemoArgs {
             beta: self.beta,
             learning_rate: self.learning_rate,
             seed: self.seed,
+            pairs_from: self.pairs_from,
         })
     }
 }

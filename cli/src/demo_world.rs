@@ -25,6 +25,28 @@ pub const TCH_KEYS: [(&str, &str); 7] = [
     ("SAVE_STEPS", "0"),
 ];
 
+/// Who ranks the sampled responses into the rounds' pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PairsFrom {
+    /// The trained critic: LLaVA-Critic's method.
+    Critic,
+    /// The ground truth (`baseline:oracle`): the upper bound.
+    Oracle,
+    /// Random verdicts (`baseline:random`): the control.
+    Random,
+}
+
+impl PairsFrom {
+    /// The campaign's `critic.checkpoint` for this arm.
+    fn critic_checkpoint(self, critic: &str) -> String {
+        match self {
+            PairsFrom::Critic => critic.to_string(),
+            PairsFrom::Oracle => "baseline:oracle".into(),
+            PairsFrom::Random => "baseline:random".into(),
+        }
+    }
+}
+
 /// What the real-model demo needs besides the shared demo options.
 #[derive(Debug, Clone)]
 pub struct WorldDemo<'a> {
@@ -37,6 +59,7 @@ pub struct WorldDemo<'a> {
     pub beta: f64,
     pub learning_rate: f64,
     pub seed: u64,
+    pub pairs_from: PairsFrom,
 }
 
 /// The world's rows as the import endpoint takes them (JSONL, images inline); returns the dataset id.
@@ -66,17 +89,19 @@ pub async fn create(client: &Client, demo: &WorldDemo<'_>) -> Result<(String, Ve
     let heldout = world(1, demo.heldout)?;
     let train_id = import(client, "demo world prompts", &train).await?;
     let heldout_id = import(client, "demo world held out", &heldout).await?;
+    let critic = absolute(demo.critic)?;
     let spec = json!({
-        "name": "demo (world)",
+        "name": format!("demo (world, pairs from {:?})", demo.pairs_from).to_lowercase(),
         "dataset_id": train_id,
         "rounds": demo.rounds,
         "samples_per_prompt": demo.samples,
         "seed": demo.seed,
         "policy": {"checkpoint": absolute(demo.policy)?},
-        "critic": {"checkpoint": absolute(demo.critic)?},
+        "critic": {"checkpoint": demo.pairs_from.critic_checkpoint(&critic)},
         "sampling": {"temperature": 1.0, "top_p": 1.0, "max_new_tokens": 48},
         "training": {"beta": demo.beta, "learning_rate": demo.learning_rate, "epochs": 1},
-        "evaluation": {"dataset_id": heldout_id, "max_new_tokens": 48},
+        // the trained critic judges the held-out answers in every arm, so the arms' scores compare
+        "evaluation": {"dataset_id": heldout_id, "max_new_tokens": 48, "critic": critic},
     });
     let created = client.post("/v1/campaigns", &spec).await?;
     let id = created["id"].as_str().context("the API returned no campaign id")?.to_string();

@@ -11,6 +11,24 @@ pub async fn dataset(cluster: &Cluster, n: usize, question: impl Fn(usize) -> St
     Ok(v["id"].as_str().unwrap_or_default().to_string())
 }
 
+/// Imports generated world items (each with its ground truth in a `world` field, images inline) as a
+/// dataset named `name` through the API's JSONL import; returns its id.
+pub async fn import_world(cluster: &Cluster, name: &str, items: &[world::Item]) -> anyhow::Result<String> {
+    let mut body = Vec::new();
+    world::write_jsonl(items, &mut body)?;
+    let resp = cluster
+        .http
+        .post(cluster.url(&format!("/v1/datasets/import?format=jsonl&name={name}")))
+        .bearer_auth(&cluster.token)
+        .body(body)
+        .send()
+        .await?;
+    anyhow::ensure!(resp.status().as_u16() == 201, "import {name}: {}", resp.text().await?);
+    let report: Value = resp.json().await?;
+    anyhow::ensure!(report["rows_ok"].as_u64() == Some(items.len() as u64), "import {name}: {report}");
+    Ok(report["dataset_id"].as_str().unwrap_or_default().to_string())
+}
+
 /// A campaign spec with the given overrides merged in.
 pub fn spec(dataset: &str, rounds: u32, k: u32, extra: Value) -> Value {
     let mut spec = json!({

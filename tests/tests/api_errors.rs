@@ -69,6 +69,14 @@ async fn api_rejects_bad_campaigns_and_writes_nothing() -> anyhow::Result<()> {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], "samples_per_prompt", "{body}");
 
+    let baseline_judges_answers = json!({
+        "critic": {"checkpoint": "baseline:oracle"},
+        "evaluation": {"dataset_id": dataset},
+    });
+    let (status, body) = post_raw(&cluster, &with(baseline_judges_answers), Some(&token)).await?;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["fields"][0]["field"], "evaluation.critic", "{body}");
+
     let (status, body) = post_raw(&cluster, &with(json!({"rounds": 0})), Some(&token)).await?;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], "rounds", "{body}");

@@ -18,22 +18,6 @@ fn world_config() -> WorldConfig {
     WorldConfig { image_size: 32, max_objects: 3, ..WorldConfig::default() }
 }
 
-async fn import(cluster: &Cluster, name: &str, items: &[Item]) -> anyhow::Result<String> {
-    let mut body = Vec::new();
-    world::write_jsonl(items, &mut body)?;
-    let resp = cluster
-        .http
-        .post(cluster.url(&format!("/v1/datasets/import?format=jsonl&name={name}")))
-        .bearer_auth(&cluster.token)
-        .body(body)
-        .send()
-        .await?;
-    anyhow::ensure!(resp.status().as_u16() == 201, "import {name}: {}", resp.text().await?);
-    let report: Value = resp.json().await?;
-    anyhow::ensure!(report["rows_ok"].as_u64() == Some(items.len() as u64), "import {name}: {report}");
-    Ok(report["dataset_id"].as_str().unwrap_or_default().to_string())
-}
-
 fn suite<'a>(evaluations: &'a Value, name: &str) -> &'a Value {
     let all = evaluations.as_array().map(Vec::as_slice).unwrap_or_default();
     all.iter().find(|e| e["suite"] == name).map(|e| &e["metrics"]).unwrap_or(&Value::Null)
@@ -52,8 +36,8 @@ async fn backend_tch_evaluation_trains_a_llava_policy_on_images_and_scores_it_on
     let config = world_config();
     let train_items = World::items(11, 6, &config)?;
     let held_out = World::items(12, 8, &config)?;
-    let train = import(&cluster, "world-train", &train_items).await?;
-    let eval = import(&cluster, "world-eval", &held_out).await?;
+    let train = campaign::import_world(&cluster, "world-train", &train_items).await?;
+    let eval = campaign::import_world(&cluster, "world-eval", &held_out).await?;
     let max_new_tokens = 12;
     let spec = campaign::spec(
         &train,

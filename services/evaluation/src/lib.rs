@@ -57,7 +57,7 @@ impl LongTask for Evaluation {
             };
             drop(conn);
             let critic = (spec.critic_judged && !items.is_empty()).then(|| CriticSuites {
-                critic_uri: ctx.config.critic.checkpoint.clone(),
+                critic_uri: spec.critic.clone().unwrap_or_else(|| ctx.config.critic.checkpoint.clone()),
                 pairwise_template: ctx.config.critic.template.clone(),
                 round0_uri: ctx.config.policy.checkpoint.clone(),
             });

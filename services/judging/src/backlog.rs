@@ -129,6 +129,7 @@ fn request(item: &PendingItem, critic_uri: &str) -> Result<(JudgeRequest, critic
         second: judge.responses.get(1).cloned(),
         critic_uri: critic_uri.to_string(),
         format: template.format,
+        truth: None,
     };
     Ok((req, template.format, pairwise))
 }

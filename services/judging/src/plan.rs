@@ -79,6 +79,7 @@ impl Plan {
                             second: Some(second.clone()),
                             critic_uri: ctx.config.critic.checkpoint.clone(),
                             format: template.format,
+                            truth: inputs.truths.get(&key).cloned(),
                         });
                         plan.items.push(Item {
                             message: *n,

@@ -88,6 +88,7 @@ pub fn plan(
         second: second.map(str::to_string),
         critic_uri: suites.critic_uri.clone(),
         format,
+        truth: item.extra.as_ref().and_then(|extra| extra.get("world")).cloned(),
     };
     for (n, (item, answer)) in items.iter().zip(answers).enumerate() {
         let Ok(answer) = answer else { continue };

@@ -25,6 +25,7 @@
 //!   reported per pair in the metrics and the rest train; a round with no usable pair fails permanently,
 //!   with every pair's reason.
 
+pub mod baseline;
 mod batches;
 mod checkpoints;
 mod critic;
@@ -58,10 +59,13 @@ pub use trainer::{TchTrainer, trl_metrics};
 /// Builds the configured backend: `tch` here, every other kind by `backend::build`. Call it inside the
 /// worker's tokio runtime (artifact transfers run on it).
 pub fn build(config: &BackendConfig, store: &artifacts::StoreConfig) -> Result<Backends, String> {
-    match config {
-        BackendConfig::Tch(c) => build_tch(c, store),
-        other => backend::build(other),
-    }
+    let mut backends = match config {
+        BackendConfig::Tch(c) => build_tch(c, store)?,
+        other => backend::build(other)?,
+    };
+    // Campaigns whose critic is `baseline:oracle` or `baseline:random` are judged without a model.
+    backends.critic = Arc::new(baseline::BaselineCritic { inner: backends.critic });
+    Ok(backends)
 }
 
 fn build_tch(config: &TchConfig, store: &artifacts::StoreConfig) -> Result<Backends, String> {

@@ -202,6 +202,7 @@ mod tests {
             second: Some("b".into()),
             critic_uri: "c".into(),
             format: OutputFormat::CriticPairwise,
+            truth: None,
         };
         let out = b.judge(&[mk("ok"), mk("x [[fake-fail:judge]]"), mk("y [[fake-fail:judge-permanent]]")]);
         assert!(out[0].is_ok());
@@ -227,6 +228,7 @@ mod tests {
                     second: pairwise.then(|| second.clone()),
                     critic_uri: "c".into(),
                     format,
+                    truth: None,
                 };
                 let raw = b.judge(&[req]).remove(0).expect("judged");
                 let parsed = critic::parse(format, &raw);

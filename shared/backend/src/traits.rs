@@ -39,6 +39,9 @@ pub struct JudgeRequest {
     pub critic_uri: String,
     /// The output format the template asks for (real critics follow the prompt; the fake needs it).
     pub format: critic::OutputFormat,
+    /// The prompt's ground truth (a generated world's `world` record) where its dataset has one: what the
+    /// baseline critics (`baseline:oracle`) judge by. Model critics never see it.
+    pub truth: Option<serde_json::Value>,
 }
 
 pub trait Critic: Send + Sync {

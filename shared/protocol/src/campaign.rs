@@ -94,11 +94,15 @@ pub struct EvaluationSpec {
     /// rows' reference answers (LLaVA-in-the-Wild's), and win rate and Elo against the answers of the
     /// campaign's starting policy (WildVision-Bench's), with the campaign's pairwise template.
     pub critic_judged: bool,
+    /// The critic checkpoint that judges the answers, when it is not the campaign's critic: a campaign
+    /// judged by a baseline (`baseline:oracle`, `baseline:random`) names the model critic here, so its
+    /// critic-judged scores compare with those of a critic-driven campaign.
+    pub critic: Option<String>,
 }
 
 impl Default for EvaluationSpec {
     fn default() -> Self {
-        Self { dataset_id: None, max_new_tokens: None, critic_judged: true }
+        Self { dataset_id: None, max_new_tokens: None, critic_judged: true, critic: None }
     }
 }
 
@@ -160,6 +164,22 @@ impl CampaignSpec {
         }
         if self.critic.checkpoint.trim().is_empty() {
             fail("critic.checkpoint", "must not be empty");
+        }
+        if let Some(critic) = &self.evaluation.critic
+            && critic.trim().is_empty()
+        {
+            fail("evaluation.critic", "must not be empty when given");
+        }
+        let evaluation_critic = self.evaluation.critic.as_deref().unwrap_or(&self.critic.checkpoint);
+        if self.evaluation.dataset_id.is_some()
+            && self.evaluation.critic_judged
+            && evaluation_critic.trim().starts_with("baseline:")
+        {
+            fail(
+                "evaluation.critic",
+                "a baseline critic cannot judge the held-out answers: name a model critic here, \
+                 or set evaluation.critic_judged to false",
+            );
         }
         if !(self.sampling.temperature >= 0.0 && self.sampling.temperature <= 10.0) {
             fail("sampling.temperature", "must be between 0 and 10");

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use sqlx::PgConnection;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
@@ -20,7 +21,7 @@ pub async fn insert_samples(conn: &mut PgConnection, batch: &[NewSamples<'_>]) -
             rounds.push(s.round);
             prompts.push(s.prompt);
             idx.push(i as i32);
-            texts.push(text.as_str());
+            texts.push(crate::model_text::text(text));
         }
     }
     let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
@@ -42,6 +43,8 @@ pub struct JudgeInputs {
     pub questions: HashMap<(Uuid, Uuid), String>,
     /// The prompts' image references (bare sha256 hex), for those that have one.
     pub images: HashMap<(Uuid, Uuid), String>,
+    /// The prompts' ground truth (`extra.world`: a generated world's record), for those that have one.
+    pub truths: HashMap<(Uuid, Uuid), serde_json::Value>,
     pub samples: HashMap<(Uuid, Uuid, i32), String>,
     /// Pairs already judged (a redelivered task skips them instead of calling the critic again).
     pub judged: std::collections::HashSet<(Uuid, Uuid, i32, i32)>,
@@ -59,8 +62,10 @@ pub async fn judge_inputs(conn: &mut PgConnection, keys: &[(Uuid, Uuid)]) -> sql
     .bind(&prompts)
     .fetch_all(&mut *conn)
     .await?;
-    let questions: Vec<(Uuid, Uuid, String, Option<String>)> = sqlx::query_as(
-        "select u.r, p.id, p.question, p.image_ref from prompts p
+    // (round, prompt, question, image, ground truth)
+    type Question = (Uuid, Uuid, String, Option<String>, Option<serde_json::Value>);
+    let questions: Vec<Question> = sqlx::query_as(
+        "select u.r, p.id, p.question, p.image_ref, p.extra -> 'world' from prompts p
          join (select distinct * from unnest($1::uuid[], $2::uuid[])) as u(r, p) on p.id = u.p",
     )
     .bind(&rounds)
@@ -76,8 +81,9 @@ pub async fn judge_inputs(conn: &mut PgConnection, keys: &[(Uuid, Uuid)]) -> sql
     .fetch_all(conn)
     .await?;
     Ok(JudgeInputs {
-        images: questions.iter().filter_map(|(r, p, _, i)| Some(((*r, *p), i.clone()?))).collect(),
-        questions: questions.into_iter().map(|(r, p, q, _)| ((r, p), q)).collect(),
+        images: questions.iter().filter_map(|(r, p, _, i, _)| Some(((*r, *p), i.clone()?))).collect(),
+        truths: questions.iter().filter_map(|(r, p, _, _, t)| Some(((*r, *p), t.clone()?))).collect(),
+        questions: questions.into_iter().map(|(r, p, q, _, _)| ((r, p), q)).collect(),
         samples: samples.into_iter().map(|(r, p, i, t)| ((r, p, i), t)).collect(),
         judged: judged.into_iter().collect(),
     })
@@ -99,9 +105,9 @@ pub async fn insert_judgments(conn: &mut PgConnection, batch: &[NewJudgment]) ->
     let prompts: Vec<Uuid> = batch.iter().map(|j| j.prompt).collect();
     let is: Vec<i32> = batch.iter().map(|j| j.i).collect();
     let js: Vec<i32> = batch.iter().map(|j| j.j).collect();
-    let verdicts: Vec<&serde_json::Value> = batch.iter().map(|j| &j.verdict).collect();
+    let verdicts: Vec<serde_json::Value> = batch.iter().map(|j| crate::model_text::json(&j.verdict)).collect();
     let scores: Vec<Option<f64>> = batch.iter().map(|j| j.score).collect();
-    let raws: Vec<&str> = batch.iter().map(|j| j.raw_output.as_str()).collect();
+    let raws: Vec<Cow<'_, str>> = batch.iter().map(|j| crate::model_text::text(&j.raw_output)).collect();
     sqlx::query_as(
         "with new as (
            insert into judgments (round_id, prompt_id, i, j, verdict, score, raw_output)
@@ -255,20 +261,6 @@ pub async fn counts(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<RoundC
     .await
 }
 
-/// `value` with every NUL character in its strings replaced by U+FFFD: PostgreSQL's jsonb cannot hold
-/// `\u0000`, and a model's decoded text (an evaluation's example answers) can contain it.
-fn jsonb_safe(value: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::String(s) if s.contains('\0') => Value::String(s.replace('\0', "\u{fffd}")),
-        Value::Array(items) => Value::Array(items.iter().map(jsonb_safe).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.replace('\0', "\u{fffd}"), jsonb_safe(v))).collect())
-        }
-        other => other.clone(),
-    }
-}
-
 pub async fn insert_evaluation(
     conn: &mut PgConnection,
     checkpoint: Uuid,
@@ -276,7 +268,7 @@ pub async fn insert_evaluation(
     suite: &str,
     metrics: &serde_json::Value,
 ) -> sqlx::Result<bool> {
-    let metrics = jsonb_safe(metrics);
+    let metrics = crate::model_text::json(metrics);
     let done = sqlx::query(
         "insert into evaluations (checkpoint_id, round_id, suite, metrics) values ($1, $2, $3, $4)
          on conflict do nothing",
@@ -298,20 +290,4 @@ pub async fn evaluations_of(
         .bind(checkpoint)
         .fetch_all(conn)
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    #[test]
-    fn nul_characters_are_replaced_everywhere_and_nothing_else_changes() {
-        let metrics = json!({"f1": 0.5, "examples": [{"answer": "a\u{0}b", "id": "x"}], "k\u{0}": [1, null, true]});
-        let safe = super::jsonb_safe(&metrics);
-        assert_eq!(
-            safe,
-            json!({"f1": 0.5, "examples": [{"answer": "a\u{fffd}b", "id": "x"}], "k\u{fffd}": [1, null, true]})
-        );
-        assert!(!safe.to_string().contains("\\u0000"));
-    }
 }

@@ -137,6 +137,7 @@ fn main() -> Result<()> {
                 second: Some(second.clone()),
                 critic_uri: a.critic.display().to_string(),
                 format: template.format,
+                truth: None,
             })
         })
         .collect::<Result<_>>()?;

@@ -52,6 +52,7 @@ fn main() -> Result<()> {
                 second: Some(r2.to_string()),
                 critic_uri: a.critic.display().to_string(),
                 format: critic::OutputFormat::CriticPairwise,
+                truth: None,
             })
         })
         .collect::<Result<_>>()?;

@@ -20,6 +20,7 @@ fn judge(prompt: &str, image: Option<String>, critic: &str) -> JudgeRequest {
         second: Some("a blue circle".into()),
         critic_uri: critic.into(),
         format: critic::OutputFormat::CriticPairwise,
+        truth: None,
     }
 }
 
