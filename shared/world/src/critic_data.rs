@@ -1,10 +1,16 @@
 //! Critic instruction data from the ground truth, the LLaVA-Critic way. For two responses to an item, a
-//! pairwise judgment whose reasons say what each response gets right, misses or invents, ending in
+//! pairwise judgment that first says what the image shows (the answer to a short question, or every
+//! object for a description), then what each response gets right, misses or invents, ending in
 //! LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
 //! responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
 //! 100). The verdict is the oracle's ([`better`]), so a critic trained on this data learns the ground
 //! truth's preferences, ties included; the score is 100 for a right short answer and 0 for a wrong one,
 //! and 100 x F1 for a description.
+//!
+//! Saying what the image shows first makes a critic answer the question itself before it compares: a
+//! critic trained without that sentence learned to copy the two responses and call both "correct" (it
+//! judged from the text alone, session 6); with it, every judgment is also a visual-question-answering
+//! example, and the verdict follows from the critic's own reading of the image.
 
 use std::cmp::Ordering;
 
@@ -64,15 +70,26 @@ fn list(names: &[String]) -> String {
     }
 }
 
+/// What the image shows: "The answer is three." for a short question, "The image shows the red circle and
+/// the blue square." for a description.
+fn reference(truth: &Truth) -> String {
+    match &truth.answer {
+        Some(answer) => format!("The answer is {}.", normalise_answer(answer)),
+        None => {
+            let names: Vec<String> = truth.scene.objects.iter().map(|o| o.name()).collect();
+            format!("The image shows {}.", list(&names))
+        }
+    }
+}
+
 /// One sentence on a response: "Response 1 answers \"two\", which is correct." or "Response 2 names the red
 /// circle, misses the blue square and mentions a green triangle that is not in the image."
-fn sentence(label: &str, truth: &Truth, a: &Assessment) -> String {
+fn sentence(label: &str, a: &Assessment) -> String {
     if let Some((given, right)) = &a.answer {
-        let expected = truth.answer.as_deref().unwrap_or_default();
         return match (given.is_empty(), right) {
-            (true, _) => format!("{label} gives no answer; the answer is {expected}."),
+            (true, _) => format!("{label} gives no answer."),
             (false, true) => format!("{label} answers \"{given}\", which is correct."),
-            (false, false) => format!("{label} answers \"{given}\", but the answer is {expected}."),
+            (false, false) => format!("{label} answers \"{given}\", which is wrong."),
         };
     }
     let mut parts = Vec::new();
@@ -101,8 +118,8 @@ fn sentence(label: &str, truth: &Truth, a: &Assessment) -> String {
     format!("{label} {body}.")
 }
 
-/// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: one
-/// sentence per response, then LLaVA-Critic's verdict sentence.
+/// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what the
+/// image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
 pub fn pairwise_judgment(truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
     let verdict = match better(truth, first, second) {
         Ordering::Greater => PairVerdict::First,
@@ -114,9 +131,9 @@ pub fn pairwise_judgment(truth: &Truth, first: &str, second: &str) -> (PairVerdi
         PairVerdict::Second => "The better response: [2].",
         PairVerdict::Tie => "Two responses are equally good.",
     };
-    let a = sentence("Response 1", truth, &assess(truth, first));
-    let b = sentence("Response 2", truth, &assess(truth, second));
-    (verdict, format!("{a} {b}\n{closing}"))
+    let a = sentence("Response 1", &assess(truth, first));
+    let b = sentence("Response 2", &assess(truth, second));
+    (verdict, format!("{} {a} {b}\n{closing}", reference(truth)))
 }
 
 /// The score (out of 100) the ground truth gives `response`, and the judgment a critic should write.
@@ -126,7 +143,7 @@ pub fn pointwise_judgment(truth: &Truth, response: &str) -> (u32, String) {
         Some((_, right)) => 100 * u32::from(*right),
         None => (100.0 * score_description(response, &truth.scene.objects).f1).round() as u32,
     };
-    (score, format!("{}\nScore: {score}", sentence("The response", truth, &a)))
+    (score, format!("{} {}\nScore: {score}", reference(truth), sentence("The response", &a)))
 }
 
 #[cfg(test)]
@@ -151,6 +168,8 @@ mod tests {
         assert_eq!(v, PairVerdict::First, "{text}");
         assert!(text.ends_with("The better response: [1]."), "{text}");
         assert!(text.contains(&format!("misses the {}", objects[1].name())), "{text}");
+        let all = format!("the {}, the {} and the {}", objects[0].name(), objects[1].name(), objects[2].name());
+        assert!(text.starts_with(&format!("The image shows {all}. Response 1 names {all}.")), "{text}");
         let (v, text) = pairwise_judgment(&d.truth, &omitting, &perfect);
         assert_eq!(v, PairVerdict::Second);
         assert!(text.ends_with("The better response: [2]."), "{text}");
@@ -162,7 +181,9 @@ mod tests {
         let answer = s.answer().expect("a short answer").to_string();
         let (v, text) = pairwise_judgment(&s.truth, "zebra", &answer);
         assert_eq!(v, PairVerdict::Second);
-        assert!(text.contains("Response 1 answers \"zebra\", but the answer is"), "{text}");
+        let reference = format!("The answer is {}. ", normalise_answer(&answer));
+        assert!(text.starts_with(&reference), "{text}");
+        assert!(text.contains("Response 1 answers \"zebra\", which is wrong."), "{text}");
         let (v, _) = pairwise_judgment(&s.truth, "zebra", "giraffe");
         assert_eq!(v, PairVerdict::Tie, "two wrong answers tie");
     }
