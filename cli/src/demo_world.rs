@@ -41,8 +41,8 @@ impl PairsFrom {
     fn critic_checkpoint(self, critic: &str) -> String {
         match self {
             PairsFrom::Critic => critic.to_string(),
-            PairsFrom::Oracle => "baseline:oracle".into(),
-            PairsFrom::Random => "baseline:random".into(),
+            PairsFrom::Oracle => critic::baselines::ORACLE.into(),
+            PairsFrom::Random => critic::baselines::RANDOM.into(),
         }
     }
 }

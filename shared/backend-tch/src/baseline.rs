@@ -15,12 +15,8 @@
 use std::sync::Arc;
 
 use backend::{BackendError, Critic, JudgeRequest};
+pub use critic::baselines::{ORACLE, RANDOM};
 use sha2::{Digest, Sha256};
-
-/// The critic reference that judges by the ground truth.
-pub const ORACLE: &str = "baseline:oracle";
-/// The critic reference that judges at random.
-pub const RANDOM: &str = "baseline:random";
 
 /// A critic that answers the baseline references itself and hands the rest to `inner`.
 pub struct BaselineCritic {
@@ -34,6 +30,10 @@ enum Route {
 
 impl Critic for BaselineCritic {
     fn judge(&self, batch: &[JudgeRequest]) -> Vec<Result<String, BackendError>> {
+        // The common case, a batch for model critics only, goes to the model whole and uncopied.
+        if !batch.iter().any(names_baseline) {
+            return self.inner.judge(batch);
+        }
         let mut model = Vec::new();
         let routes: Vec<Route> = batch
             .iter()
@@ -60,12 +60,16 @@ impl Critic for BaselineCritic {
     }
 }
 
+fn names_baseline(request: &JudgeRequest) -> bool {
+    matches!(request.critic_uri.trim(), ORACLE | RANDOM)
+}
+
 /// The baseline's answer to `request`, or `None` when it names a model critic.
 fn baseline(request: &JudgeRequest) -> Option<Result<String, BackendError>> {
-    let kind = request.critic_uri.trim();
-    if kind != ORACLE && kind != RANDOM {
+    if !names_baseline(request) {
         return None;
     }
+    let kind = request.critic_uri.trim();
     let Some(second) = &request.second else {
         return Some(Err(BackendError::Permanent(format!("{kind} judges pairs only (a pointwise request came)"))));
     };
@@ -137,6 +141,9 @@ mod tests {
         assert_eq!(out[1].as_ref().expect("passed through"), "model saw a");
         assert_eq!(verdict(out[2].as_ref().expect("judged")), Verdict::First);
         assert!(matches!(&out[3], Err(BackendError::Permanent(e)) if e.contains("ground truth")), "{:?}", out[3]);
+        let models = critic.judge(&[request("/models/critic", "x", "y", None), request("/m", "z", "w", None)]);
+        let models: Vec<&str> = models.iter().map(|r| r.as_deref().expect("passed through")).collect();
+        assert_eq!(models, ["model saw x", "model saw z"]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! evaluated by. No I/O: every function here is deterministic and cheap to test.
 
 pub mod agreement;
+pub mod baselines;
 pub mod consistency;
 pub mod metrics;
 pub mod parse;

@@ -173,7 +173,7 @@ impl CampaignSpec {
         let evaluation_critic = self.evaluation.critic.as_deref().unwrap_or(&self.critic.checkpoint);
         if self.evaluation.dataset_id.is_some()
             && self.evaluation.critic_judged
-            && evaluation_critic.trim().starts_with("baseline:")
+            && critic::baselines::is_baseline(evaluation_critic)
         {
             fail(
                 "evaluation.critic",

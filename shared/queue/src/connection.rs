@@ -1,15 +1,6 @@
-use crate::deadline::{BROKER_DEADLINE, BrokerTimeout, within};
+use crate::deadline::{BrokerError, call};
 use lapin::{Connection, ConnectionProperties};
 use std::time::Duration;
-
-/// A broker call that failed, or that did not finish within [`BROKER_DEADLINE`].
-#[derive(Debug, thiserror::Error)]
-pub enum BrokerError {
-    #[error("broker error: {0}")]
-    Lapin(#[from] lapin::Error),
-    #[error(transparent)]
-    Timeout(#[from] BrokerTimeout),
-}
 
 /// Exponential backoff with a ceiling, for reconnecting instead of exiting.
 #[derive(Debug, Clone)]
@@ -37,12 +28,12 @@ impl Backoff {
 /// Opens a connection; a handshake that stalls (a socket reset mid-handshake) fails after the deadline.
 pub async fn connect(url: &str, name: &str) -> Result<Connection, BrokerError> {
     let props = ConnectionProperties::default().with_connection_name(name.into());
-    within("connecting", BROKER_DEADLINE, async { Ok(Connection::connect(url, props).await?) }).await
+    call("connecting", Connection::connect(url, props)).await
 }
 
 /// Opens a channel on `conn`, within the deadline.
 pub async fn channel(conn: &Connection) -> Result<lapin::Channel, BrokerError> {
-    within("opening a channel", BROKER_DEADLINE, async { Ok(conn.create_channel().await?) }).await
+    call("opening a channel", conn.create_channel()).await
 }
 
 /// Connects, retrying with backoff until the broker answers.

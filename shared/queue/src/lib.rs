@@ -8,8 +8,8 @@ mod headers;
 mod publish;
 mod topology;
 
-pub use connection::{Backoff, BrokerError, channel, connect, connect_with_backoff};
-pub use deadline::{BROKER_DEADLINE, BrokerTimeout, within};
+pub use connection::{Backoff, channel, connect, connect_with_backoff};
+pub use deadline::{BROKER_DEADLINE, BrokerError, BrokerTimeout, call};
 pub use headers::{Death, death_of, trace_headers_of, with_trace_headers};
 pub use lapin::{Channel, Connection, message::Delivery, options};
 pub use publish::{PublishError, Publisher, publish_all};

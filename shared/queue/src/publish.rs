@@ -1,5 +1,5 @@
-use crate::deadline::{BROKER_DEADLINE, BrokerTimeout, within};
-use crate::{BrokerError, Topology, headers::with_trace_headers};
+use crate::deadline::{BrokerError, call};
+use crate::{Topology, headers::with_trace_headers};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Connection};
 use protocol::Envelope;
@@ -7,12 +7,10 @@ use telemetry::TraceHeaders;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("broker error: {0}")]
-    Broker(#[from] lapin::Error),
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
     #[error("broker refused {0} message(s)")]
     Nacked(usize),
-    #[error(transparent)]
-    Timeout(#[from] BrokerTimeout),
 }
 
 /// A channel in confirm mode.
@@ -24,10 +22,7 @@ pub struct Publisher {
 impl Publisher {
     pub async fn open(conn: &Connection, topology: Topology) -> Result<Self, BrokerError> {
         let channel = crate::channel(conn).await?;
-        within::<_, BrokerError>("selecting confirms", BROKER_DEADLINE, async {
-            Ok(channel.confirm_select(ConfirmSelectOptions::default()).await?)
-        })
-        .await?;
+        call("selecting confirms", channel.confirm_select(ConfirmSelectOptions::default())).await?;
         Ok(Self { channel, topology })
     }
 
@@ -66,13 +61,12 @@ pub async fn publish_all(
             &body,
             props,
         );
-        confirms.push(within::<_, PublishError>("a publish", BROKER_DEADLINE, async { Ok(publish.await?) }).await?);
+        confirms.push(call("a publish", publish).await?);
     }
     // The deadline bounds the wait between two confirms, not the whole batch, which may be large.
     let mut refused = 0;
     for confirm in confirms {
-        let confirmation =
-            within::<_, PublishError>("a publisher confirm", BROKER_DEADLINE, async { Ok(confirm.await?) }).await?;
+        let confirmation = call("a publisher confirm", confirm).await?;
         refused += usize::from(!matches!(confirmation, lapin::Confirmation::Ack(None)));
     }
     if refused > 0 {

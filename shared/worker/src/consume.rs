@@ -9,7 +9,7 @@ use futures::{FutureExt, StreamExt};
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions};
 use lapin::types::FieldTable;
 use protocol::{Task, WorkQueue};
-use queue::{BROKER_DEADLINE, Backoff, BrokerError, Death, Delivery, within};
+use queue::{Backoff, BrokerError, Death, Delivery};
 use std::future::Future;
 use std::sync::Arc;
 use telemetry::TraceHeaders;
@@ -103,21 +103,14 @@ async fn session<H: Handler>(
     let conn = queue::connect(rt.broker_url(), &rt.owner).await?;
     let channel = queue::channel(&conn).await?;
     let prefetch = rt.settings.broker.prefetch;
-    within::<_, BrokerError>("setting the prefetch", BROKER_DEADLINE, async {
-        Ok(channel.basic_qos(prefetch, BasicQosOptions::default()).await?)
-    })
-    .await?;
-    let mut consumer = within::<_, BrokerError>("starting a consumer", BROKER_DEADLINE, async {
-        Ok(channel
-            .basic_consume(
-                queue_name.into(),
-                rt.owner.as_str().into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?)
-    })
-    .await?;
+    queue::call("setting the prefetch", channel.basic_qos(prefetch, BasicQosOptions::default())).await?;
+    let consume = channel.basic_consume(
+        queue_name.into(),
+        rt.owner.as_str().into(),
+        BasicConsumeOptions::default(),
+        FieldTable::default(),
+    );
+    let mut consumer = queue::call("starting a consumer", consume).await?;
     rt.set_broker_up(true);
     backoff.reset();
     let max_batch = batching.size.max(1);
@@ -243,31 +236,27 @@ async fn settle(
     // unsettled batch would hold its slot for good (the broker redelivers what was not acked).
     if all_ack && alone {
         if let Some(last) = deliveries.last() {
-            deadline("an ack", last.acker.ack(BasicAckOptions { multiple: true })).await?;
+            queue::call("an ack", last.acker.ack(BasicAckOptions { multiple: true })).await?;
         }
         return Ok(());
     }
     for (delivery, disposition) in deliveries.iter().zip(dispositions) {
         match disposition {
             Disposition::Ack => {
-                deadline("an ack", delivery.acker.ack(BasicAckOptions::default())).await?;
+                queue::call("an ack", delivery.acker.ack(BasicAckOptions::default())).await?;
             }
             Disposition::Retry { task, error } => {
                 record(rt, task.as_ref(), &error).await;
-                deadline("a requeue", delivery.acker.nack(BasicNackOptions { requeue: true, multiple: false })).await?;
+                queue::call("a requeue", delivery.acker.nack(BasicNackOptions { requeue: true, multiple: false }))
+                    .await?;
             }
             Disposition::Reject { task, error } => {
                 record(rt, task.as_ref(), &error).await;
-                deadline("a rejection", delivery.acker.reject(BasicRejectOptions { requeue: false })).await?;
+                queue::call("a rejection", delivery.acker.reject(BasicRejectOptions { requeue: false })).await?;
             }
         }
     }
     Ok(())
-}
-
-/// One settlement (ack, nack, reject) within the broker deadline.
-async fn deadline<T>(what: &'static str, op: impl Future<Output = Result<T, lapin::Error>>) -> Result<T, BrokerError> {
-    within(what, BROKER_DEADLINE, async move { Ok(op.await?) }).await
 }
 
 /// Records a failed attempt with its error, so the dead-letter handler can say why a task died.

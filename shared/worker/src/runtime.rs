@@ -31,10 +31,7 @@ impl Runtime {
             let conn = queue::connect_with_backoff(settings.broker.url.expose(), &owner).await;
             let declared = async {
                 let ch = queue::channel(&conn).await?;
-                queue::within("declaring the topology", queue::BROKER_DEADLINE, async {
-                    Ok::<_, queue::BrokerError>(topology.declare(&ch).await?)
-                })
-                .await?;
+                queue::call("declaring the topology", topology.declare(&ch)).await?;
                 let _ = conn.close(200, "topology declared".into()).await;
                 Ok::<_, queue::BrokerError>(())
             }
