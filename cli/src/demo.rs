@@ -49,6 +49,9 @@ pub struct DemoArgs {
     /// every arm.
     #[arg(long, value_enum, default_value = "critic")]
     pub pairs_from: demo_world::PairsFrom,
+    /// Also write the learning table as JSON to this file (with --policy).
+    #[arg(long, requires = "policy")]
+    pub report: Option<PathBuf>,
 }
 
 impl DemoArgs {
@@ -138,14 +141,28 @@ async fn campaign(client: &Client, args: &DemoArgs) -> anyhow::Result<()> {
     summary(&view, started.elapsed(), world.is_none());
     if let Some(items) = world {
         let prompts = demo_world::Prompts::new(&items)?;
-        let mut pairs = HashMap::new();
+        let mut quality = HashMap::new();
         for r in view["rounds"].as_array().into_iter().flatten() {
             let n = r["number"].as_u64().unwrap_or(0) as u32;
-            let export = client.get_text(&format!("/v1/campaigns/{id}/rounds/{n}/pairs")).await?;
-            pairs.insert(n, prompts.pair_quality(&export)?);
+            let round = format!("/v1/campaigns/{id}/rounds/{n}");
+            let pairs = prompts.pair_quality(&client.get_text(&format!("{round}/pairs")).await?)?;
+            let judge = prompts.judge_quality(&client.get_text(&format!("{round}/judgments")).await?)?;
+            quality.insert(n, demo_world::RoundQuality { pairs, judge });
         }
-        println!("\nheld-out scores per round (0: the starting policy) and the round's pairs by the ground truth:");
-        demo_world::print_table(&demo_world::table(&view, &pairs));
+        println!(
+            "\nheld-out scores per round (0: the starting policy), the round's pairs by the ground truth, and the \
+             judge's verdicts on all the round's ordered pairs (accuracy without and with ties, position consistency):"
+        );
+        let rows = demo_world::table(&view, &quality);
+        demo_world::print_table(&rows);
+        if let Some(path) = &args.report {
+            let mut report = demo_world::report(&rows);
+            report["campaign"] = json!(id);
+            report["state"] = view["state"].clone();
+            std::fs::write(path, serde_json::to_string_pretty(&report)?)
+                .map_err(|e| anyhow::anyhow!("writing --report {}: {e}", path.display()))?;
+            println!("table written to {}", path.display());
+        }
     }
     anyhow::ensure!(view["state"] == "completed", "campaign ended {}: {}", view["state"], view["failure_reason"]);
     Ok(())

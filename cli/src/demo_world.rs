@@ -8,8 +8,10 @@ use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use critic::Preference;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use world::critic_accuracy::{self, OrderedJudgment};
 use world::{Item, World, WorldConfig};
 
 use crate::Client;
@@ -132,15 +134,18 @@ impl<'a> Prompts<'a> {
         Ok(Self(by_prompt))
     }
 
+    /// The item an exported line (a pair or a judgment) was asked about, by its `image` and `prompt`.
+    fn item(&self, line: &Value) -> Result<&'a Item> {
+        let key = (line["image"].as_str().unwrap_or_default().to_string(), line["prompt"].as_str().unwrap_or_default());
+        self.0.get(&key).copied().with_context(|| format!("a line for a prompt the demo did not import: {key:?}"))
+    }
+
     /// Scores a round's pairs (the API's JSONL export) against the items they were asked about.
     pub fn pair_quality(&self, export: &str) -> Result<PairQuality> {
         let mut q = PairQuality::default();
         for line in export.lines().filter(|l| !l.trim().is_empty()) {
             let pair: Value = serde_json::from_str(line)?;
-            let key =
-                (pair["image"].as_str().unwrap_or_default().to_string(), pair["prompt"].as_str().unwrap_or_default());
-            let item =
-                self.0.get(&key).with_context(|| format!("a pair for a prompt the demo did not import: {key:?}"))?;
+            let item = self.item(&pair)?;
             let (chosen, rejected) =
                 (pair["chosen"].as_str().unwrap_or_default(), pair["rejected"].as_str().unwrap_or_default());
             q.pairs += 1;
@@ -152,6 +157,40 @@ impl<'a> Prompts<'a> {
         }
         Ok(q)
     }
+
+    /// The judge's verdicts on a round's ordered pairs (the API's judgments export) against the ground
+    /// truth: `world::critic_accuracy`'s report (accuracy with and without ties, inverted verdicts, position
+    /// consistency, per kind of item).
+    pub fn judge_quality(&self, export: &str) -> Result<Value> {
+        let mut pair_ids: HashMap<(String, i64, i64), usize> = HashMap::new();
+        let mut judgments = Vec::new();
+        for line in export.lines().filter(|l| !l.trim().is_empty()) {
+            let j: Value = serde_json::from_str(line)?;
+            let item = self.item(&j)?;
+            let (i, k) = (j["i"].as_i64().context("a judgment without i")?, j["j"].as_i64().context("without j")?);
+            let next = pair_ids.len();
+            let pair = *pair_ids.entry((j["id"].to_string(), i.min(k), i.max(k))).or_insert(next);
+            let (first, second) = (j["first"].as_str().unwrap_or_default(), j["second"].as_str().unwrap_or_default());
+            let oracle = critic_accuracy::oracle(&item.truth, first, second);
+            let critic = serde_json::from_value::<Option<Preference>>(j["preference"].clone()).unwrap_or(None);
+            judgments.push(OrderedJudgment {
+                pair,
+                swapped: i > k,
+                short: item.truth.answer.is_some(),
+                oracle,
+                critic,
+            });
+        }
+        Ok(critic_accuracy::report(&judgments))
+    }
+}
+
+/// What the ground truth says of one round's judging: its chosen/rejected pairs, and the judge's verdicts
+/// on all its ordered pairs ([`Prompts::judge_quality`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundQuality {
+    pub pairs: PairQuality,
+    pub judge: Value,
 }
 
 /// One row of the learning table.
@@ -159,7 +198,7 @@ impl<'a> Prompts<'a> {
 pub struct Row {
     pub round: u32,
     pub scores: Vec<Value>,
-    pub pairs: Option<PairQuality>,
+    pub quality: Option<RoundQuality>,
 }
 
 /// The held-out columns: (header, suite, metric).
@@ -182,20 +221,28 @@ fn metric(evaluations: &Value, suite: &str, key: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// Round 0 (the first round's `base_evaluations`) and every round's own evaluations, with its pairs'
-/// quality where `pairs` has it (by round number).
-pub fn table(view: &Value, pairs: &HashMap<u32, PairQuality>) -> Vec<Row> {
+/// Round 0 (the first round's `base_evaluations`) and every round's own evaluations, with its judging's
+/// quality where `quality` has it (by round number).
+pub fn table(view: &Value, quality: &HashMap<u32, RoundQuality>) -> Vec<Row> {
     let rounds = view["rounds"].as_array().map(Vec::as_slice).unwrap_or_default();
     let scores = |evaluations: &Value| COLUMNS.iter().map(|(_, s, k)| metric(evaluations, s, k)).collect();
     let mut rows = Vec::new();
     if let Some(first) = rounds.first() {
-        rows.push(Row { round: 0, scores: scores(&first["base_evaluations"]), pairs: None });
+        rows.push(Row { round: 0, scores: scores(&first["base_evaluations"]), quality: None });
     }
     for r in rounds {
         let n = r["number"].as_u64().unwrap_or(0) as u32;
-        rows.push(Row { round: n, scores: scores(&r["evaluations"]), pairs: pairs.get(&n).copied() });
+        rows.push(Row { round: n, scores: scores(&r["evaluations"]), quality: quality.get(&n).cloned() });
     }
     rows
+}
+
+/// The judge's columns: (header, key in `world::critic_accuracy`'s report).
+const JUDGE_COLUMNS: [(&str, &str); 3] =
+    [("judge acc", "accuracy_without_ties"), ("+ties", "accuracy_with_ties"), ("pos cons", "position_consistency")];
+
+fn cell(v: Option<f64>) -> String {
+    v.map_or_else(|| format!("{:>9}", "-"), |x| format!("{x:>9.3}"))
 }
 
 pub fn print_table(rows: &[Row]) {
@@ -203,23 +250,46 @@ pub fn print_table(rows: &[Row]) {
     for (header, _, _) in COLUMNS {
         print!(" {header:>9}");
     }
-    println!(" {:>6} {:>8} {:>9}", "pairs", "right", "inverted");
+    print!(" {:>6} {:>9} {:>9}", "pairs", "right", "inverted");
+    for (header, _) in JUDGE_COLUMNS {
+        print!(" {header:>9}");
+    }
+    println!();
     for row in rows {
         print!("{:<6}", row.round);
         for v in &row.scores {
-            match v.as_f64() {
-                Some(x) => print!(" {x:>9.3}"),
-                None => print!(" {:>9}", "-"),
-            }
+            print!(" {}", cell(v.as_f64()));
         }
-        match row.pairs {
-            Some(p) if p.pairs > 0 => {
-                let share = |n: usize| n as f64 / p.pairs as f64;
-                println!(" {:>6} {:>8.3} {:>9.3}", p.pairs, share(p.right), share(p.inverted));
+        match &row.quality {
+            Some(q) => {
+                let p = q.pairs;
+                let share = |n: usize| (p.pairs > 0).then(|| n as f64 / p.pairs as f64);
+                print!(" {:>6} {} {}", p.pairs, cell(share(p.right)), cell(share(p.inverted)));
+                for (_, key) in JUDGE_COLUMNS {
+                    print!(" {}", cell(q.judge[key].as_f64()));
+                }
+                println!();
             }
-            _ => println!(" {:>6} {:>8} {:>9}", "-", "-", "-"),
+            None => println!(" {:>6} {} {}{}", "-", cell(None), cell(None), format!(" {}", cell(None)).repeat(3)),
         }
     }
+}
+
+/// The table as JSON (what `criticloop demo --report` writes): per round the held-out scores by column,
+/// the pairs' quality and the judge's report.
+pub fn report(rows: &[Row]) -> Value {
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let scores: serde_json::Map<String, Value> =
+                COLUMNS.iter().zip(&row.scores).map(|((header, _, _), v)| (header.to_string(), v.clone())).collect();
+            let quality = row.quality.as_ref().map(|q| {
+                json!({"pairs": q.pairs.pairs, "right": q.pairs.right, "inverted": q.pairs.inverted, "judge": q.judge})
+            });
+            json!({"round": row.round, "scores": scores, "quality": quality})
+        })
+        .collect();
+    json!({ "rounds": rows })
 }
 
 #[cfg(test)]
@@ -245,18 +315,57 @@ mod tests {
     }
 
     #[test]
+    fn judgments_are_scored_against_the_truth_in_both_orders() {
+        let items = World::items(3, 12, &WorldConfig::default()).expect("world");
+        let item = items.iter().find(|i| i.answer().is_some()).expect("a short-answer item");
+        let png = world::png_bytes(&world::render(item.scene())).expect("png");
+        let image = format!("sha256:{}", hex::encode(Sha256::digest(&png)));
+        let answer = item.answer().expect("answer");
+        let line = |i: u32, j: u32, first: &str, second: &str, preference: Value| {
+            json!({"id": "p", "image": image, "prompt": item.question, "i": i, "j": j, "first": first,
+                   "second": second, "preference": preference})
+            .to_string()
+        };
+        let export = [
+            // samples 0 (right) and 1 (wrong): right in the first order, inverted in the second
+            line(0, 1, answer, "zzz", json!("first")),
+            line(1, 0, "zzz", answer, json!("first")),
+            // samples 1 and 2, both wrong: a tie, called a tie both ways
+            line(1, 2, "zzz", "yyy", json!("tie")),
+            line(2, 1, "yyy", "zzz", json!("tie")),
+            // unparsed
+            line(0, 2, answer, "yyy", Value::Null),
+        ]
+        .join("\n");
+        let r = Prompts::new(&items).expect("indexed").judge_quality(&export).expect("scored");
+        assert_eq!(r["judgments"], 5);
+        assert_eq!(r["unparsed"], 1);
+        // an unparsed verdict counts as a miss: 1 of the 3 decided orders, 3 of all 5
+        assert_eq!(r["accuracy_without_ties"], json!(1.0 / 3.0), "{r}");
+        assert_eq!(r["accuracy_with_ties"], json!(0.6), "{r}");
+        assert_eq!(r["inverted"], json!(0.5), "{r}");
+        assert_eq!((r["position_checked"].clone(), r["position_consistency"].clone()), (json!(2), json!(0.5)));
+        assert_eq!(r["short"]["judgments"], 5);
+    }
+
+    #[test]
     fn the_table_starts_with_round_zero_from_the_first_rounds_base_evaluations() {
         let suite = |f1: f64| json!([{"suite": "world/describe", "metrics": {"f1": f1, "recall": 0.5}}]);
         let view = json!({"rounds": [
             {"number": 1, "base_evaluations": suite(0.1), "evaluations": suite(0.2)},
             {"number": 2, "base_evaluations": suite(0.2), "evaluations": suite(0.3)},
         ]});
-        let pairs = HashMap::from([(1, PairQuality { pairs: 4, right: 3, inverted: 1 })]);
-        let rows = table(&view, &pairs);
+        let quality = RoundQuality { pairs: PairQuality { pairs: 4, right: 3, inverted: 1 }, judge: json!({}) };
+        let rows = table(&view, &HashMap::from([(1, quality)]));
         let f1: Vec<Option<f64>> = rows.iter().map(|r| r.scores[1].as_f64()).collect();
         assert_eq!(f1, [Some(0.1), Some(0.2), Some(0.3)]);
         assert_eq!(rows.iter().map(|r| r.round).collect::<Vec<_>>(), [0, 1, 2]);
-        assert_eq!((rows[0].pairs, rows[1].pairs.map(|p| p.right), rows[2].pairs), (None, Some(3), None));
+        let right: Vec<Option<usize>> = rows.iter().map(|r| r.quality.as_ref().map(|q| q.pairs.right)).collect();
+        assert_eq!(right, [None, Some(3), None]);
+        let report = report(&rows);
+        assert_eq!(report["rounds"][1]["scores"]["desc F1"], json!(0.2));
+        assert_eq!(report["rounds"][1]["quality"]["right"], json!(3));
+        assert_eq!(report["rounds"][0]["quality"], Value::Null);
         assert_eq!(rows[0].scores[0], Value::Null, "no short-answer suite: shown as missing");
     }
 }

@@ -65,6 +65,21 @@ async fn saga_e2e_two_rounds_fifty_prompts_k5() -> anyhow::Result<()> {
             assert_eq!(got, keys, "{format}: {line}");
         }
     }
+    // the judgments export: every ordered pair of every prompt once, with its parsed preference
+    let body = cluster.get(&format!("/v1/campaigns/{id}/rounds/1/judgments")).await?.text().await?;
+    let mut seen = std::collections::HashSet::new();
+    for line in body.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let (i, j) = (v["i"].as_i64().expect("i"), v["j"].as_i64().expect("j"));
+        assert!(i != j && (0..5).contains(&i) && (0..5).contains(&j), "{line}");
+        assert!(seen.insert((v["id"].to_string(), i, j)), "a repeated judgment: {line}");
+        assert!(matches!(v["preference"].as_str(), Some("first" | "second" | "tie")), "{line}");
+        assert_eq!(v["verdict"]["status"], "verdict", "{line}");
+        assert!(v["first"].is_string() && v["second"].is_string() && v["raw_output"].is_string(), "{line}");
+    }
+    assert_eq!(seen.len(), 1000);
+    let r = cluster.get(&format!("/v1/campaigns/{id}/rounds/9/judgments")).await?;
+    assert_eq!(r.status().as_u16(), 404);
     let r = cluster.get(&format!("/v1/campaigns/{id}/rounds/1/pairs?format=csv")).await?;
     assert_eq!(r.status().as_u16(), 400);
     let v: serde_json::Value = r.json().await?;

@@ -147,6 +147,12 @@ pub fn spec() -> utoipa::openapi::OpenApi {
             PathItemBuilder::new().operation(HttpMethod::Get, op("A round's preference pairs (JSONL)", None)).build(),
         )
         .path(
+            "/v1/campaigns/{id}/rounds/{n}/judgments",
+            PathItemBuilder::new()
+                .operation(HttpMethod::Get, op("A round's critic judgments with verdicts and raw outputs (JSONL)", None))
+                .build(),
+        )
+        .path(
             "/v1/campaigns/{id}/rounds/{n}/failures",
             PathItemBuilder::new().operation(HttpMethod::Get, op("A round's failed tasks with reasons", None)).build(),
         )

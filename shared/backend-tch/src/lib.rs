@@ -29,7 +29,6 @@ pub mod baseline;
 mod batches;
 mod checkpoints;
 mod critic;
-pub mod critic_accuracy;
 mod evaluator;
 pub mod heldout_rows;
 pub mod host;

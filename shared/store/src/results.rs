@@ -241,6 +241,38 @@ pub async fn pairs_of_round(conn: &mut PgConnection, round: Uuid) -> sqlx::Resul
     .await
 }
 
+/// One stored critic judgment of an ordered pair (y_i shown first, y_j second), with the prompt and both
+/// responses: what the judgments export serves.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct ExportedJudgment {
+    pub prompt_id: Uuid,
+    pub question: String,
+    pub image: Option<String>,
+    pub i: i32,
+    pub j: i32,
+    pub first: String,
+    pub second: String,
+    /// `critic::Parsed` as stored: a verdict, or unparsed with its reason.
+    pub verdict: sqlx::types::Json<serde_json::Value>,
+    pub score: Option<f64>,
+    pub raw_output: String,
+}
+
+pub async fn judgments_of_round(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<Vec<ExportedJudgment>> {
+    sqlx::query_as(
+        "select j.prompt_id, q.question, q.image_ref as image, j.i, j.j, a.response as first, b.response as second,
+                j.verdict, j.score, j.raw_output
+         from judgments j
+         join prompts q on q.id = j.prompt_id
+         join samples a on a.round_id = j.round_id and a.prompt_id = j.prompt_id and a.sample_index = j.i
+         join samples b on b.round_id = j.round_id and b.prompt_id = j.prompt_id and b.sample_index = j.j
+         where j.round_id = $1 order by q.position, j.i, j.j",
+    )
+    .bind(round)
+    .fetch_all(conn)
+    .await
+}
+
 #[derive(Debug, Clone, Default, sqlx::FromRow, Serialize)]
 pub struct RoundCounts {
     pub samples: i64,

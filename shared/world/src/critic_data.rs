@@ -10,7 +10,10 @@
 //! Saying what the image shows first makes a critic answer the question itself before it compares: a
 //! critic trained without that sentence learned to copy the two responses and call both "correct" (it
 //! judged from the text alone, session 6); with it, every judgment is also a visual-question-answering
-//! example, and the verdict follows from the critic's own reading of the image.
+//! example, and the verdict follows from the critic's own reading of the image. Each response's sentence
+//! then restates the reference beside the response's answer ("answers \"no\"; the answer is \"yes\", so
+//! it is wrong"), and a description's sentence ends in its score, so that every decision is a comparison
+//! of two nearby spans.
 
 use std::cmp::Ordering;
 
@@ -82,14 +85,23 @@ fn reference(truth: &Truth) -> String {
     }
 }
 
-/// One sentence on a response: "Response 1 answers \"two\", which is correct." or "Response 2 names the red
-/// circle, misses the blue square and mentions a green triangle that is not in the image."
-fn sentence(label: &str, a: &Assessment) -> String {
+/// One sentence on a response: "Response 1 answers \"two\"; the answer is \"three\", so it is wrong." or
+/// "Response 2 names the red circle, misses the blue square, and mentions a green triangle, which the image
+/// does not show: score 40.".
+///
+/// Each sentence puts the comparison beside the decision: the response's answer and the reference answer
+/// sit a few tokens before "correct" / "wrong", and a description's score (100 x F1, as the pointwise rows
+/// give it) ends its sentence, so the verdict compares two numbers. A critic trained on sentences that gave
+/// the reference once, at the start, learned the words after "which is" from the data's prior rather than
+/// from the comparison (session 7: "The answer is no. Response 1 answers \"yes\", which is correct.").
+fn sentence(label: &str, a: &Assessment, truth: &Truth, score: u32) -> String {
     if let Some((given, right)) = &a.answer {
-        return match (given.is_empty(), right) {
-            (true, _) => format!("{label} gives no answer."),
-            (false, true) => format!("{label} answers \"{given}\", which is correct."),
-            (false, false) => format!("{label} answers \"{given}\", which is wrong."),
+        let expected = truth.answer.as_deref().map(normalise_answer).unwrap_or_default();
+        let judged = if *right { "correct" } else { "wrong" };
+        return if given.is_empty() {
+            format!("{label} gives no answer; the answer is \"{expected}\", so it is wrong.")
+        } else {
+            format!("{label} answers \"{given}\"; the answer is \"{expected}\", so it is {judged}.")
         };
     }
     let mut parts = Vec::new();
@@ -115,7 +127,23 @@ fn sentence(label: &str, a: &Assessment) -> String {
         [init @ .., last] => format!("{}, and {last}", init.join(", ")),
         [] => String::new(),
     };
-    format!("{label} {body}.")
+    format!("{label} {body}: score {score}.")
+}
+
+/// The score (out of 100) the ground truth gives a response: 100 for a right short answer and 0 for a wrong
+/// one, 100 x F1 for a description.
+fn score(truth: &Truth, response: &str, a: &Assessment) -> u32 {
+    match &a.answer {
+        Some((_, right)) => 100 * u32::from(*right),
+        None => (100.0 * score_description(response, &truth.scene.objects).f1).round() as u32,
+    }
+}
+
+/// `label`'s sentence on `response`, with the response's score.
+fn judge(label: &str, truth: &Truth, response: &str) -> (u32, String) {
+    let a = assess(truth, response);
+    let score = score(truth, response, &a);
+    (score, sentence(label, &a, truth, score))
 }
 
 /// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what the
@@ -131,19 +159,15 @@ pub fn pairwise_judgment(truth: &Truth, first: &str, second: &str) -> (PairVerdi
         PairVerdict::Second => "The better response: [2].",
         PairVerdict::Tie => "Two responses are equally good.",
     };
-    let a = sentence("Response 1", &assess(truth, first));
-    let b = sentence("Response 2", &assess(truth, second));
+    let (_, a) = judge("Response 1", truth, first);
+    let (_, b) = judge("Response 2", truth, second);
     (verdict, format!("{} {a} {b}\n{closing}", reference(truth)))
 }
 
 /// The score (out of 100) the ground truth gives `response`, and the judgment a critic should write.
 pub fn pointwise_judgment(truth: &Truth, response: &str) -> (u32, String) {
-    let a = assess(truth, response);
-    let score = match &a.answer {
-        Some((_, right)) => 100 * u32::from(*right),
-        None => (100.0 * score_description(response, &truth.scene.objects).f1).round() as u32,
-    };
-    (score, format!("{} {}\nScore: {score}", reference(truth), sentence("The response", &a)))
+    let (score, sentence) = judge("The response", truth, response);
+    (score, format!("{} {sentence}\nScore: {score}", reference(truth)))
 }
 
 #[cfg(test)]
@@ -169,7 +193,7 @@ mod tests {
         assert!(text.ends_with("The better response: [1]."), "{text}");
         assert!(text.contains(&format!("misses the {}", objects[1].name())), "{text}");
         let all = format!("the {}, the {} and the {}", objects[0].name(), objects[1].name(), objects[2].name());
-        assert!(text.starts_with(&format!("The image shows {all}. Response 1 names {all}.")), "{text}");
+        assert!(text.starts_with(&format!("The image shows {all}. Response 1 names {all}: score 100.")), "{text}");
         let (v, text) = pairwise_judgment(&d.truth, &omitting, &perfect);
         assert_eq!(v, PairVerdict::Second);
         assert!(text.ends_with("The better response: [2]."), "{text}");
@@ -183,7 +207,9 @@ mod tests {
         assert_eq!(v, PairVerdict::Second);
         let reference = format!("The answer is {}. ", normalise_answer(&answer));
         assert!(text.starts_with(&reference), "{text}");
-        assert!(text.contains("Response 1 answers \"zebra\", which is wrong."), "{text}");
+        let wrong =
+            format!("Response 1 answers \"zebra\"; the answer is \"{}\", so it is wrong.", normalise_answer(&answer));
+        assert!(text.contains(&wrong), "{text}");
         let (v, _) = pairwise_judgment(&s.truth, "zebra", "giraffe");
         assert_eq!(v, PairVerdict::Tie, "two wrong answers tie");
     }

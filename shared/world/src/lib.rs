@@ -14,6 +14,7 @@
 //! - [`dataset`]: items as criticloop's JSONL import format, and the truth read back from a row.
 
 pub mod config;
+pub mod critic_accuracy;
 pub mod critic_data;
 pub mod dataset;
 pub mod error;

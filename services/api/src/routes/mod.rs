@@ -34,6 +34,7 @@ pub fn router(state: AppState, max_body: usize) -> Router {
         .route("/campaigns/{id}/resume", post(campaigns::resume))
         .route("/campaigns/{id}/rounds/{n}/pairs", get(pairs::export))
         .route("/campaigns/{id}/rounds/{n}/failures", get(pairs::failures))
+        .route("/campaigns/{id}/rounds/{n}/judgments", get(pairs::judgments))
         .route("/judge-jobs", post(judge_jobs::submit).get(judge_jobs::list))
         .route("/judge-jobs/{id}", get(judge_jobs::show))
         .route("/judge-jobs/{id}/results", get(judge_jobs::results))

@@ -62,6 +62,33 @@ pub async fn export(
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from(body)).into_response())
 }
 
+/// A round's critic judgments as JSONL, one per judged ordered pair `(i, j)` (y_i shown first): the prompt,
+/// both responses, the parsed verdict as stored (`{"status": "verdict", "verdict": {"kind": "first"}}` or
+/// `{"status": "unparsed", "reason": ...}`), the preference it expresses (`first`, `second`, `tie`, or
+/// null when unparsed), the score a_ij and the critic's raw output. With the ground truth beside it, this
+/// is what a critic's accuracy and position consistency on the round's own pairs are measured from.
+pub async fn judgments(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let round = round_of(&state, &id, &n).await?;
+    let mut conn = state.rt.pool.acquire().await?;
+    let judgments = store::results::judgments_of_round(&mut conn, round.id).await?;
+    let mut body = String::new();
+    for j in judgments {
+        let parsed: Option<critic::Parsed> = serde_json::from_value(j.verdict.0.clone()).ok();
+        let preference = parsed.as_ref().and_then(critic::Parsed::verdict).and_then(critic::Verdict::preference);
+        let line = serde_json::json!({
+            "id": j.prompt_id, "image": j.image.as_deref().map(|hex| format!("sha256:{hex}")), "prompt": j.question,
+            "i": j.i, "j": j.j, "first": j.first, "second": j.second,
+            "verdict": j.verdict.0, "preference": preference, "score": j.score, "raw_output": j.raw_output,
+        });
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from(body)).into_response())
+}
+
 /// The round's failed tasks with their reasons.
 pub async fn failures(
     State(state): State<AppState>,

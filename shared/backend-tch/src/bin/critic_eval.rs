@@ -14,9 +14,9 @@ use anyhow::{Context, Result};
 use artifacts::StoreConfig;
 use backend::{BackendConfig, GenerateRequest, JudgeRequest, TchConfig};
 use clap::Parser;
-use criticloop_backend_tch::critic_accuracy::{OrderedJudgment, preference, report};
 use criticloop_backend_tch::heldout_rows;
 use serde_json::json;
+use world::critic_accuracy::{OrderedJudgment, preference, report};
 use world::{Item, SplitMix64, pairwise_judgment, parse_truth, sample_response};
 
 #[derive(Parser)]

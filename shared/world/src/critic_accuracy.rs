@@ -5,7 +5,10 @@
 
 use critic::{Preference, consistency, metrics::pairwise_accuracy};
 use serde_json::{Value, json};
-use world::PairVerdict;
+use std::cmp::Ordering;
+
+use crate::score::better;
+use crate::{PairVerdict, Truth};
 
 /// One ordered judgment of a pair of responses: `swapped` is the pair shown in reverse order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,6 +30,15 @@ pub fn preference(verdict: PairVerdict) -> Preference {
         PairVerdict::First => Preference::First,
         PairVerdict::Second => Preference::Second,
         PairVerdict::Tie => Preference::Tie,
+    }
+}
+
+/// The ground truth's preference between two responses as shown (`first` shown first).
+pub fn oracle(truth: &Truth, first: &str, second: &str) -> Preference {
+    match better(truth, first, second) {
+        Ordering::Greater => Preference::First,
+        Ordering::Less => Preference::Second,
+        Ordering::Equal => Preference::Tie,
     }
 }
 
@@ -108,6 +120,15 @@ mod tests {
         assert_eq!(r["short"]["accuracy_with_ties"], json!(1.0));
         assert_eq!(r["describe"]["accuracy_without_ties"], json!(0.5));
         assert_eq!(r["describe"]["inverted"], json!(0.5));
+    }
+
+    #[test]
+    fn the_oracle_prefers_the_right_short_answer_as_shown() {
+        let item = crate::Item::generate(4, Some(crate::Family::Count), &crate::WorldConfig::default()).expect("item");
+        let answer = item.answer().expect("a short answer");
+        assert_eq!(oracle(&item.truth, answer, "zebra"), First);
+        assert_eq!(oracle(&item.truth, "zebra", answer), Second);
+        assert_eq!(oracle(&item.truth, "zebra", "giraffe"), Tie);
     }
 
     #[test]
