@@ -27,18 +27,18 @@ def mean_se(values):
     return m, math.sqrt(var / len(values))
 
 
-def cell(values, base=None):
+def cell(values, base=None, digits=3):
     m, se = mean_se(values)
     if m is None:
         return "-"
-    text = f"{m:.3f}"
+    text = f"{m:.{digits}f}"
     if base is not None:
         deltas = [v - b for v, b in zip(values, base) if v is not None and b is not None]
         dm, dse = mean_se(deltas)
         if dm is not None:
             text += f" ({dm:+.3f}" + (f" ± {dse:.3f})" if dse is not None else ")")
     elif se is not None:
-        text += f" ± {se:.3f}"
+        text += f" ± {se:.{digits}f}"
     return text
 
 
@@ -65,7 +65,7 @@ def main():
                 line.append(cell(values, [b.get(col) for b in base] if r else None))
             q = [row["quality"] for row in rows]
             if all(q):
-                line.append(cell([x["pairs"] for x in q]).split(" ")[0])
+                line.append(cell([x["pairs"] for x in q], digits=0))
                 line.append(cell([x["right"] / x["pairs"] if x["pairs"] else None for x in q]))
                 line.append(cell([x["inverted"] / x["pairs"] if x["pairs"] else None for x in q]))
                 for key in ["accuracy_without_ties", "accuracy_with_ties", "position_consistency"]:
