@@ -296,12 +296,17 @@ pub fn report(rows: &[Row]) -> Value {
 mod tests {
     use super::*;
 
+    /// The first short-answer item and its image's reference, as the API names it.
+    fn short_item(items: &[Item]) -> (&Item, String) {
+        let item = items.iter().find(|i| i.answer().is_some()).expect("a short-answer item");
+        let png = world::png_bytes(&world::render(item.scene())).expect("png");
+        (item, format!("sha256:{}", hex::encode(Sha256::digest(&png))))
+    }
+
     #[test]
     fn pairs_are_scored_against_the_item_they_were_asked_about() {
         let items = World::items(3, 12, &WorldConfig::default()).expect("world");
-        let item = items.iter().find(|i| i.answer().is_some()).expect("a short-answer item");
-        let png = world::png_bytes(&world::render(item.scene())).expect("png");
-        let image = format!("sha256:{}", hex::encode(Sha256::digest(&png)));
+        let (item, image) = short_item(&items);
         let answer = item.answer().expect("answer");
         let line = |chosen: &str, rejected: &str| {
             json!({"image": image, "prompt": item.question, "chosen": chosen, "rejected": rejected}).to_string()
@@ -317,9 +322,7 @@ mod tests {
     #[test]
     fn judgments_are_scored_against_the_truth_in_both_orders() {
         let items = World::items(3, 12, &WorldConfig::default()).expect("world");
-        let item = items.iter().find(|i| i.answer().is_some()).expect("a short-answer item");
-        let png = world::png_bytes(&world::render(item.scene())).expect("png");
-        let image = format!("sha256:{}", hex::encode(Sha256::digest(&png)));
+        let (item, image) = short_item(&items);
         let answer = item.answer().expect("answer");
         let line = |i: u32, j: u32, first: &str, second: &str, preference: Value| {
             json!({"id": "p", "image": image, "prompt": item.question, "i": i, "j": j, "first": first,
