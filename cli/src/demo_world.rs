@@ -9,6 +9,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use critic::Preference;
+use serde::Deserialize as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use world::critic_accuracy::{self, OrderedJudgment};
@@ -172,7 +173,7 @@ impl<'a> Prompts<'a> {
             let pair = *pair_ids.entry((j["id"].to_string(), i.min(k), i.max(k))).or_insert(next);
             let (first, second) = (j["first"].as_str().unwrap_or_default(), j["second"].as_str().unwrap_or_default());
             let oracle = critic_accuracy::oracle(&item.truth, first, second);
-            let critic = serde_json::from_value::<Option<Preference>>(j["preference"].clone()).unwrap_or(None);
+            let critic = Option::<Preference>::deserialize(&j["preference"]).unwrap_or(None);
             judgments.push(OrderedJudgment {
                 pair,
                 swapped: i > k,
@@ -270,7 +271,10 @@ pub fn print_table(rows: &[Row]) {
                 }
                 println!();
             }
-            None => println!(" {:>6} {} {}{}", "-", cell(None), cell(None), format!(" {}", cell(None)).repeat(3)),
+            None => {
+                let empty = format!(" {}", cell(None));
+                println!(" {:>6}{}", "-", empty.repeat(2 + JUDGE_COLUMNS.len()));
+            }
         }
     }
 }

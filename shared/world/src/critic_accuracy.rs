@@ -5,9 +5,7 @@
 
 use critic::{Preference, consistency, metrics::pairwise_accuracy};
 use serde_json::{Value, json};
-use std::cmp::Ordering;
 
-use crate::score::better;
 use crate::{PairVerdict, Truth};
 
 /// One ordered judgment of a pair of responses: `swapped` is the pair shown in reverse order.
@@ -35,11 +33,7 @@ pub fn preference(verdict: PairVerdict) -> Preference {
 
 /// The ground truth's preference between two responses as shown (`first` shown first).
 pub fn oracle(truth: &Truth, first: &str, second: &str) -> Preference {
-    match better(truth, first, second) {
-        Ordering::Greater => Preference::First,
-        Ordering::Less => Preference::Second,
-        Ordering::Equal => Preference::Tie,
-    }
+    preference(PairVerdict::of(truth, first, second))
 }
 
 fn accuracy(judgments: &[&OrderedJudgment]) -> Value {

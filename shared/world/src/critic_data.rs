@@ -28,22 +28,44 @@ pub enum PairVerdict {
     Tie,
 }
 
-/// What a response gets right and wrong.
+impl PairVerdict {
+    /// The ground truth's verdict on `first` (shown first) against `second` ([`better`]).
+    pub fn of(truth: &Truth, first: &str, second: &str) -> Self {
+        match better(truth, first, second) {
+            Ordering::Greater => PairVerdict::First,
+            Ordering::Less => PairVerdict::Second,
+            Ordering::Equal => PairVerdict::Tie,
+        }
+    }
+}
+
+/// A short response's answer, normalised, beside the expected one.
+#[derive(Debug, Clone, PartialEq)]
+struct ShortAnswer {
+    given: String,
+    expected: String,
+    right: bool,
+}
+
+/// What a response gets right and wrong, and its score out of 100: 100 for a right short answer and 0 for
+/// a wrong one, 100 x F1 for a description.
 #[derive(Debug, Clone, PartialEq)]
 struct Assessment {
-    /// Short answers: the answer given, and whether it is right.
-    answer: Option<(String, bool)>,
+    /// Short answers only.
+    answer: Option<ShortAnswer>,
     /// Descriptions: the objects named that are in the image, those left out, and those not in it.
     named: Vec<String>,
     missed: Vec<String>,
     invented: Vec<String>,
+    score: u32,
 }
 
 fn assess(truth: &Truth, response: &str) -> Assessment {
     if let Some(expected) = &truth.answer {
-        let given = normalise_answer(response);
-        let right = !given.is_empty() && given == normalise_answer(expected);
-        return Assessment { answer: Some((given, right)), named: vec![], missed: vec![], invented: vec![] };
+        let (given, expected) = (normalise_answer(response), normalise_answer(expected));
+        let right = !given.is_empty() && given == expected;
+        let answer = Some(ShortAnswer { given, expected, right });
+        return Assessment { answer, named: vec![], missed: vec![], invented: vec![], score: 100 * u32::from(right) };
     }
     let objects = &truth.scene.objects;
     let mentions = parse_mentions(response);
@@ -60,7 +82,8 @@ fn assess(truth: &Truth, response: &str) -> Assessment {
         }
     }
     let missed = (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| objects[i].name()).collect();
-    Assessment { answer: None, named, missed, invented }
+    let score = (100.0 * score_description(response, objects).f1).round() as u32;
+    Assessment { answer: None, named, missed, invented, score }
 }
 
 /// "the red circle, the blue square and the green triangle".
@@ -94,9 +117,8 @@ fn reference(truth: &Truth) -> String {
 /// give it) ends its sentence, so the verdict compares two numbers. A critic trained on sentences that gave
 /// the reference once, at the start, learned the words after "which is" from the data's prior rather than
 /// from the comparison (session 7: "The answer is no. Response 1 answers \"yes\", which is correct.").
-fn sentence(label: &str, a: &Assessment, truth: &Truth, score: u32) -> String {
-    if let Some((given, right)) = &a.answer {
-        let expected = truth.answer.as_deref().map(normalise_answer).unwrap_or_default();
+fn sentence(label: &str, a: &Assessment) -> String {
+    if let Some(ShortAnswer { given, expected, right }) = &a.answer {
         let judged = if *right { "correct" } else { "wrong" };
         return if given.is_empty() {
             format!("{label} gives no answer; the answer is \"{expected}\", so it is wrong.")
@@ -127,47 +149,27 @@ fn sentence(label: &str, a: &Assessment, truth: &Truth, score: u32) -> String {
         [init @ .., last] => format!("{}, and {last}", init.join(", ")),
         [] => String::new(),
     };
-    format!("{label} {body}: score {score}.")
-}
-
-/// The score (out of 100) the ground truth gives a response: 100 for a right short answer and 0 for a wrong
-/// one, 100 x F1 for a description.
-fn score(truth: &Truth, response: &str, a: &Assessment) -> u32 {
-    match &a.answer {
-        Some((_, right)) => 100 * u32::from(*right),
-        None => (100.0 * score_description(response, &truth.scene.objects).f1).round() as u32,
-    }
-}
-
-/// `label`'s sentence on `response`, with the response's score.
-fn judge(label: &str, truth: &Truth, response: &str) -> (u32, String) {
-    let a = assess(truth, response);
-    let score = score(truth, response, &a);
-    (score, sentence(label, &a, truth, score))
+    format!("{label} {body}: score {}.", a.score)
 }
 
 /// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what the
 /// image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
 pub fn pairwise_judgment(truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
-    let verdict = match better(truth, first, second) {
-        Ordering::Greater => PairVerdict::First,
-        Ordering::Less => PairVerdict::Second,
-        Ordering::Equal => PairVerdict::Tie,
-    };
+    let verdict = PairVerdict::of(truth, first, second);
     let closing = match verdict {
         PairVerdict::First => "The better response: [1].",
         PairVerdict::Second => "The better response: [2].",
         PairVerdict::Tie => "Two responses are equally good.",
     };
-    let (_, a) = judge("Response 1", truth, first);
-    let (_, b) = judge("Response 2", truth, second);
+    let a = sentence("Response 1", &assess(truth, first));
+    let b = sentence("Response 2", &assess(truth, second));
     (verdict, format!("{} {a} {b}\n{closing}", reference(truth)))
 }
 
 /// The score (out of 100) the ground truth gives `response`, and the judgment a critic should write.
 pub fn pointwise_judgment(truth: &Truth, response: &str) -> (u32, String) {
-    let (score, sentence) = judge("The response", truth, response);
-    (score, format!("{} {sentence}\nScore: {score}", reference(truth)))
+    let a = assess(truth, response);
+    (a.score, format!("{} {}\nScore: {}", reference(truth), sentence("The response", &a), a.score))
 }
 
 #[cfg(test)]

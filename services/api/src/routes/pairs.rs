@@ -76,7 +76,7 @@ pub async fn judgments(
     let judgments = store::results::judgments_of_round(&mut conn, round.id).await?;
     let mut body = String::new();
     for j in judgments {
-        let parsed: Option<critic::Parsed> = serde_json::from_value(j.verdict.0.clone()).ok();
+        let parsed = <critic::Parsed as serde::Deserialize>::deserialize(&j.verdict.0).ok();
         let preference = parsed.as_ref().and_then(critic::Parsed::verdict).and_then(critic::Verdict::preference);
         let line = serde_json::json!({
             "id": j.prompt_id, "image": j.image.as_deref().map(|hex| format!("sha256:{hex}")), "prompt": j.question,
