@@ -78,6 +78,10 @@ pub struct WorldArgs {
     image_size: u32,
     #[arg(long, default_value_t = 4)]
     max_objects: usize,
+    /// Place objects at any pixel instead of on the grid's cells (one cell per small object, a sixth of the
+    /// image across: the vision tower's patch at 48 pixels).
+    #[arg(long)]
+    anywhere: bool,
     /// Task families drawn from (colour, count, presence, relation, describe).
     #[arg(long, value_delimiter = ',', default_value = "colour,count,presence,relation,describe")]
     families: Vec<String>,
@@ -97,6 +101,7 @@ impl WorldArgs {
         let config = WorldConfig {
             image_size: self.image_size,
             max_objects: self.max_objects,
+            grid: !self.anywhere,
             families,
             ..WorldConfig::default()
         };

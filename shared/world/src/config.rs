@@ -16,7 +16,13 @@ pub struct WorldConfig {
     pub min_objects: usize,
     /// Most objects in a scene (at most 9, so counts stay one word, and at most colours × shapes).
     pub max_objects: usize,
-    /// Empty pixels kept between two objects' bounding boxes, and between a box and the image edge.
+    /// Place objects on a grid of [`cell_side`](crate::scene::cell_side) cells (six across): a small object inside one cell, a large
+    /// one inside 2 x 2, no two sharing a cell. At 48 pixels the cells are the vision tower's 8-pixel
+    /// patches, so one patch holds a small object whole and its shape is there to be seen. `false` places
+    /// objects at any pixel, `margin` apart.
+    pub grid: bool,
+    /// Without `grid`: empty pixels kept between two objects' bounding boxes, and between a box and the
+    /// image edge.
     pub margin: u32,
     /// Least distance in pixels between two centres along an axis before "left of" / "above" is asked.
     pub relation_gap: u32,
@@ -32,6 +38,7 @@ impl Default for WorldConfig {
             image_size: 48,
             min_objects: 1,
             max_objects: 4,
+            grid: true,
             margin: 2,
             relation_gap: 8,
             large_probability: 0.5,
@@ -49,7 +56,10 @@ impl WorldConfig {
             return bad(format!("image_size {} is below 16 pixels", self.image_size));
         }
         let large = Size::Large.half_extent(self.image_size);
-        if 2 * (large + self.margin) + 1 > self.image_size {
+        if self.grid && self.image_size < 24 {
+            return bad(format!("image_size {} is below 24 pixels, too small for a grid", self.image_size));
+        }
+        if !self.grid && 2 * (large + self.margin) + 1 > self.image_size {
             return bad(format!(
                 "a large object with margin {} does not fit in {} pixels",
                 self.margin, self.image_size

@@ -1,9 +1,9 @@
 //! Scenes and their images: determinism, placement, and what the pixels show.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use world::render::{BACKGROUND, covers};
-use world::{Scene, WorldConfig, png_bytes, render};
+use world::{Scene, Size, WorldConfig, png_bytes, render};
 
 fn scenes(config: &WorldConfig, n: u64) -> impl Iterator<Item = (u64, Scene)> + '_ {
     (0..n).map(move |seed| (seed, Scene::generate(seed, config).expect("the configuration is valid")))
@@ -20,10 +20,11 @@ fn the_same_seed_gives_the_same_png_and_different_seeds_differ() {
 
 #[test]
 fn objects_are_in_bounds_apart_and_of_distinct_kinds() {
+    let free = WorldConfig { grid: false, ..WorldConfig::default() };
     for config in [
-        WorldConfig::default(),
-        WorldConfig { max_objects: 6, ..WorldConfig::default() },
-        WorldConfig { image_size: 64, min_objects: 3, max_objects: 9, ..WorldConfig::default() },
+        free.clone(),
+        WorldConfig { max_objects: 6, ..free.clone() },
+        WorldConfig { image_size: 64, min_objects: 3, max_objects: 9, ..free },
     ] {
         let mut counts = HashSet::new();
         for (seed, scene) in scenes(&config, 300) {
@@ -50,6 +51,36 @@ fn objects_are_in_bounds_apart_and_of_distinct_kinds() {
             }
         }
         assert!(counts.len() > 1, "scene sizes never vary: {counts:?}");
+    }
+}
+
+#[test]
+fn on_the_grid_every_object_lies_in_cells_of_its_own() {
+    for config in [
+        WorldConfig::default(),
+        WorldConfig { image_size: 64, min_objects: 3, max_objects: 9, ..WorldConfig::default() },
+    ] {
+        let side = world::cell_side(config.image_size);
+        let mut sizes = HashSet::new();
+        for (seed, scene) in scenes(&config, 300) {
+            assert!((config.min_objects..=config.max_objects).contains(&scene.objects.len()), "seed {seed}");
+            let keys: Vec<_> = scene.objects.iter().map(|o| o.reading_key(config.image_size)).collect();
+            assert!(keys.is_sorted(), "seed {seed}: not in reading order: {keys:?}");
+            let mut owner = HashMap::new();
+            for (i, o) in scene.objects.iter().enumerate() {
+                sizes.insert(o.size);
+                let (l, t, r, b) = o.bounds(config.image_size);
+                assert!(r < 6 * side && b < 6 * side, "seed {seed}: {o:?} leaves the grid");
+                let span = if o.size == Size::Small { 1 } else { 2 };
+                assert_eq!((r / side - l / side + 1, b / side - t / side + 1), (span, span), "seed {seed}: {o:?}");
+                for cell in (t / side..=b / side).flat_map(|y| (l / side..=r / side).map(move |x| (x, y))) {
+                    if let Some(j) = owner.insert(cell, i) {
+                        panic!("seed {seed}: objects {j} and {i} share cell {cell:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(sizes.len(), 2, "{config:?}: only {sizes:?}");
     }
 }
 
@@ -93,7 +124,8 @@ fn invalid_configurations_are_refused() {
         WorldConfig { min_objects: 5, max_objects: 4, ..WorldConfig::default() },
         WorldConfig { max_objects: 10, ..WorldConfig::default() },
         WorldConfig { image_size: 8, ..WorldConfig::default() },
-        WorldConfig { margin: 30, ..WorldConfig::default() },
+        WorldConfig { margin: 30, grid: false, ..WorldConfig::default() },
+        WorldConfig { image_size: 20, ..WorldConfig::default() },
         WorldConfig { families: vec![], ..WorldConfig::default() },
     ] {
         assert!(Scene::generate(1, &config).is_err(), "{config:?}");

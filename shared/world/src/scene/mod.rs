@@ -7,7 +7,7 @@ mod vocab;
 use serde::{Deserialize, Serialize};
 
 pub use relation::{Relation, above, left_of};
-pub use vocab::{Colour, Shape, Size};
+pub use vocab::{Colour, Shape, Size, cell_side};
 
 /// One object: what it is and where its centre lies (pixels from the top-left corner).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -19,8 +19,9 @@ pub struct Object {
     pub y: u32,
 }
 
-/// A canvas and the objects on it, in drawing order. Generated scenes never hold two objects with the same
-/// (colour, shape), so "the red circle" names exactly one object.
+/// A canvas and the objects on it, in drawing order (generated scenes: reading order, see
+/// [`Object::reading_key`]). Generated scenes never hold two objects with the same (colour, shape), so "the
+/// red circle" names exactly one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scene {
     pub width: u32,
@@ -32,6 +33,13 @@ impl Object {
     /// "red circle": the name that identifies the object within its scene.
     pub fn name(&self) -> String {
         format!("{} {}", self.colour.word(), self.shape.word())
+    }
+
+    /// Where the object comes in reading order: the grid row its box starts in, then its left edge. Scenes
+    /// and descriptions list objects in this order, so a description reads the image row by row.
+    pub fn reading_key(&self, image_size: u32) -> (u32, u32) {
+        let (left, top, _, _) = self.bounds(image_size);
+        (top / cell_side(image_size).max(1), left)
     }
 
     /// The inclusive pixel box `(left, top, right, bottom)` the object is drawn in, for an image

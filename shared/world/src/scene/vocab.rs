@@ -113,14 +113,21 @@ impl Size {
     }
 
     /// Half the side of the object's bounding box in pixels (the box spans `centre ± half`), for an
-    /// image `image_size` pixels wide: small ≈ 1/6 of the side, large ≈ 1/3, never under 2.
+    /// image `image_size` wide: the box of a small object fits one cell of the placement grid (a sixth of
+    /// the side), a large one's fits 2 x 2 cells, never under 3 pixels across. At 48 pixels the boxes
+    /// are 7 and 15 pixels across.
     pub fn half_extent(self, image_size: u32) -> u32 {
-        let side = match self {
-            Size::Small => image_size / 6,
-            Size::Large => image_size / 3,
+        let cells = match self {
+            Size::Small => 1,
+            Size::Large => 2,
         };
-        (side / 2).max(2)
+        ((cells * cell_side(image_size)).saturating_sub(1) / 2).max(1)
     }
+}
+
+/// The side of one cell of the placement grid: a sixth of the image, the vision tower's patch at 48 pixels.
+pub fn cell_side(image_size: u32) -> u32 {
+    image_size / 6
 }
 
 #[cfg(test)]
@@ -154,7 +161,11 @@ mod tests {
 
     #[test]
     fn sizes_at_48_pixels() {
-        assert_eq!(Size::Small.half_extent(48), 4);
-        assert_eq!(Size::Large.half_extent(48), 8);
+        assert_eq!(Size::Small.half_extent(48), 3);
+        assert_eq!(Size::Large.half_extent(48), 7);
+        for size in [24, 48, 64, 96] {
+            assert!(2 * Size::Small.half_extent(size) < cell_side(size), "{size}");
+            assert!(2 * Size::Large.half_extent(size) < 2 * cell_side(size), "{size}");
+        }
     }
 }

@@ -53,7 +53,7 @@ pub fn sample_response(item: &Item, rng: &mut SplitMix64, quality: f64) -> Strin
                 }
             }
             objects.extend(invented);
-            describe_varied(&objects, rng)
+            describe_varied(&objects, scene.width, rng)
         }
     }
 }
