@@ -1,0 +1,66 @@
+"""Teacher-forced accuracy of a world critic on the tokens where its judgment decides, read with transformers.
+
+    critic_probe.py CHECKPOINT CRITIC_DATA [ROWS]
+
+CRITIC_DATA is `criticloop world critic-data` output (its images beside it). For the first ROWS pairwise rows
+(default 120) the checkpoint reads the prompt and the ground-truth judgment, and the script counts how often
+its most likely next token is the data's at:
+- reference-short: the answer word of "The answer is X." (what the critic sees in the image);
+- decision-short-correct / -wrong: the word after "so it is" (the comparison of a response's answer with
+  the reference), split by the right word;
+- verdict-short / verdict-desc: the number in "The better response: [N]." (the verdict given the decisions);
+- verdict-first-token-*: the first token of the verdict line ("The" or "Two": decided or tie).
+"""
+
+import collections
+import json
+import os
+import sys
+
+import torch
+from PIL import Image
+from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
+
+
+def main():
+    ckpt, data = sys.argv[1], sys.argv[2]
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 120
+    torch.set_num_threads(2)
+    proc = AutoProcessor.from_pretrained(ckpt)
+    model = LlavaOnevisionForConditionalGeneration.from_pretrained(ckpt).eval()
+    rows = [r for r in map(json.loads, open(data)) if "verdict" in r][:n]
+    stats = collections.defaultdict(lambda: [0, 0])
+    for r in rows:
+        image = Image.open(os.path.join(os.path.dirname(data), r["images"][0])).convert("RGB")
+        user = [{"type": "image"}, {"type": "text", "text": r["prompt"][0]["content"]}]
+        prompt = proc.apply_chat_template([{"role": "user", "content": user}], add_generation_prompt=True)
+        judgment = r["chosen"][0]["content"]
+        enc = proc(images=image, text=prompt + judgment + "<|im_end|>", return_tensors="pt")
+        start = proc(images=image, text=prompt, return_tensors="pt")["input_ids"].shape[1]
+        with torch.no_grad():
+            predicted = model(**enc).logits[0].argmax(-1)
+        ids = enc["input_ids"][0]
+        toks = proc.tokenizer.convert_ids_to_tokens(ids)
+        family = "short" if "answers" in judgment else "desc"
+
+        def count(kind, p):
+            stats[kind][0] += int(predicted[p - 1] == ids[p])
+            stats[kind][1] += 1
+
+        for p in range(start, len(ids)):
+            before = "".join(toks[max(0, p - 3):p])
+            if before.endswith("ĠitĠis"):
+                count(f"decision-{family}-" + ("correct" if toks[p] == "Ġcorre" else "wrong"), p)
+            elif before.endswith("Ġ[") and "better" in "".join(toks[p - 4:p]):
+                count(f"verdict-{family}", p)
+            elif family == "short" and before.endswith("ĠanswerĠisĠ") and p < start + 6:
+                count("reference-short", p)
+        newlines = [p for p in range(start, len(ids)) if "Ċ" in toks[p]]
+        if newlines:
+            count(f"verdict-first-token-{family}", newlines[-1] + 1)
+    for kind, (right, total) in sorted(stats.items()):
+        print(f"{kind:32s} {right}/{total} = {right / max(total, 1):.3f}")
+
+
+if __name__ == "__main__":
+    main()
