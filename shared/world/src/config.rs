@@ -16,8 +16,8 @@ pub struct WorldConfig {
     pub min_objects: usize,
     /// Most objects in a scene (at most 9, so counts stay one word, and at most colours × shapes).
     pub max_objects: usize,
-    /// Place objects on a grid of [`cell_side`](crate::scene::cell_side) cells (six across): a small object inside one cell, a large
-    /// one inside 2 x 2, no two sharing a cell. At 48 pixels the cells are the vision tower's 8-pixel
+    /// Place objects on a grid of [`CELLS_ACROSS`](crate::scene::CELLS_ACROSS) x `CELLS_ACROSS` cells: a
+    /// small object inside one cell, a large one inside 2 x 2, no two sharing a cell. At 48 pixels the cells are the vision tower's 8-pixel
     /// patches, so one patch holds a small object whole and its shape is there to be seen. `false` places
     /// objects at any pixel, `margin` apart.
     pub grid: bool,

@@ -33,7 +33,7 @@ pub use dataset::{parse_truth, write_jsonl};
 pub use error::{Result, WorldError};
 pub use render::{png_bytes, render};
 pub use rng::SplitMix64;
-pub use scene::{Colour, Object, Relation, Scene, Shape, Size, cell_side};
+pub use scene::{CELLS_ACROSS, Colour, Object, Relation, Scene, Shape, Size, cell_side};
 pub use score::{
     DescriptionScore, Mention, Summary, better, exact_match, parse_mentions, score_description, summarise,
 };

@@ -70,7 +70,8 @@ fn on_the_grid_every_object_lies_in_cells_of_its_own() {
             for (i, o) in scene.objects.iter().enumerate() {
                 sizes.insert(o.size);
                 let (l, t, r, b) = o.bounds(config.image_size);
-                assert!(r < 6 * side && b < 6 * side, "seed {seed}: {o:?} leaves the grid");
+                let grid = world::CELLS_ACROSS * side;
+                assert!(r < grid && b < grid, "seed {seed}: {o:?} leaves the grid");
                 let span = if o.size == Size::Small { 1 } else { 2 };
                 assert_eq!((r / side - l / side + 1, b / side - t / side + 1), (span, span), "seed {seed}: {o:?}");
                 for cell in (t / side..=b / side).flat_map(|y| (l / side..=r / side).map(move |x| (x, y))) {

@@ -1,7 +1,7 @@
 //! Drawing a scene from a seed: distinct (colour, shape) kinds placed without overlapping, on the grid's
 //! cells or at any pixel.
 
-use super::{Colour, Object, Scene, Shape, Size, cell_side};
+use super::{CELLS_ACROSS, Colour, Object, Scene, Shape, Size, cell_side};
 use crate::config::WorldConfig;
 use crate::error::{Result, WorldError};
 use crate::rng::{SplitMix64, derive};
@@ -75,15 +75,12 @@ pub(crate) fn apart(a: &Object, b: &Object, config: &WorldConfig) -> bool {
 /// Which cells of the placement grid hold an object.
 struct Cells {
     image_size: u32,
-    side: u32,
-    across: u32,
     taken: Vec<bool>,
 }
 
 impl Cells {
     fn new(image_size: u32) -> Cells {
-        let across = 6;
-        Cells { image_size, side: cell_side(image_size), across, taken: vec![false; (across * across) as usize] }
+        Cells { image_size, taken: vec![false; (CELLS_ACROSS * CELLS_ACROSS) as usize] }
     }
 
     /// Places `object` in a random free block of cells (1 x 1 small, 2 x 2 large) and marks the block, or
@@ -93,17 +90,16 @@ impl Cells {
             Size::Small => 1,
             Size::Large => 2,
         };
-        let across = self.across;
-        let (cx, cy) = (rng.range(0, across - span), rng.range(0, across - span));
+        let (cx, cy) = (rng.range(0, CELLS_ACROSS - span), rng.range(0, CELLS_ACROSS - span));
         let block: Vec<usize> =
-            (cy..cy + span).flat_map(|y| (cx..cx + span).map(move |x| (y * across + x) as usize)).collect();
+            (cy..cy + span).flat_map(|y| (cx..cx + span).map(move |x| (y * CELLS_ACROSS + x) as usize)).collect();
         if block.iter().any(|&c| self.taken[c]) {
             return None;
         }
         block.iter().for_each(|&c| self.taken[c] = true);
-        let h = object.size.half_extent(self.image_size);
-        object.x = cx * self.side + h;
-        object.y = cy * self.side + h;
+        let (side, h) = (cell_side(self.image_size), object.size.half_extent(self.image_size));
+        object.x = cx * side + h;
+        object.y = cy * side + h;
         Some(object)
     }
 }

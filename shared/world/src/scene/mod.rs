@@ -7,7 +7,7 @@ mod vocab;
 use serde::{Deserialize, Serialize};
 
 pub use relation::{Relation, above, left_of};
-pub use vocab::{Colour, Shape, Size, cell_side};
+pub use vocab::{CELLS_ACROSS, Colour, Shape, Size, cell_side};
 
 /// One object: what it is and where its centre lies (pixels from the top-left corner).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

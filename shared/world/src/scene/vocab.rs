@@ -125,9 +125,12 @@ impl Size {
     }
 }
 
+/// Cells across (and down) the placement grid.
+pub const CELLS_ACROSS: u32 = 6;
+
 /// The side of one cell of the placement grid: a sixth of the image, the vision tower's patch at 48 pixels.
 pub fn cell_side(image_size: u32) -> u32 {
-    image_size / 6
+    image_size / CELLS_ACROSS
 }
 
 #[cfg(test)]
