@@ -262,13 +262,15 @@ fn check(name: &str) -> Result<()> {
         let plain_sigmoid = case.config.loss_type == LossType::Sigmoid
             && case.config.label_smoothing == 0.0
             && case.config.sft_weight == 0.0;
+        // the difference relative to the larger value, or to `scale` (the rounding error's size) if larger
+        let against =
+            |got: f64, want: f64, scale: f64| (got - want).abs() / got.abs().max(want.abs()).max(scale).max(1e-7);
         for &(label, got, key) in common.iter().chain(checked) {
             let want = theirs[key].as_f64().with_context(|| format!("TRL metric {key}"))?;
             let r = if label.starts_with("rewards/") && label != "rewards/accuracies" {
-                (got - want).abs() / got.abs().max(want.abs()).max(reward_scale).max(1e-7)
+                against(got, want, reward_scale)
             } else if label == "loss" && plain_sigmoid {
-                let loss_scale = (1.0 - (-want).exp()) * 2.0 * reward_scale;
-                (got - want).abs() / got.abs().max(want.abs()).max(loss_scale).max(1e-7)
+                against(got, want, (1.0 - (-want).exp()) * 2.0 * reward_scale)
             } else {
                 rel(got, want)
             };
