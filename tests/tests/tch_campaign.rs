@@ -63,7 +63,8 @@ async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_u
     let round_id: Uuid = round["id"].as_str().unwrap_or_default().parse()?;
 
     // the stored samples are the tch policy's: each prompt's K samples recomputed with TextModel, with the
-    // prompt's seed in the round (`GenerateTask::sampling_seed`)
+    // prompt's seed in the round (`GenerateTask::sampling_seed`), as the store keeps them (a random model
+    // writes NUL now and then, and PostgreSQL's text holds U+FFFD in its place: `store::model_text`)
     let pool = cluster.pool().await?;
     let rows: Vec<(String, Uuid, i32, String)> = sqlx::query_as(
         "select p.question, p.id, s.sample_index, s.response from samples s join prompts p on p.id = s.prompt_id
@@ -94,7 +95,7 @@ async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_u
         };
         let prompt = model.prompt_text(&[json!({"role": "user", "content": question})], question)?;
         let want: Vec<String> =
-            model.generate_text(&[prompt.as_str()], &cfg)?.remove(0).into_iter().map(|(t, _)| t).collect();
+            model.generate_text(&[prompt.as_str()], &cfg)?.remove(0).into_iter().map(stored_text).collect();
         assert_eq!(stored[question], want, "samples of `{question}`");
     }
     assert_eq!(seeds.len(), questions.len(), "each prompt draws with its own seed");
@@ -132,7 +133,8 @@ async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_u
         stop_token_ids: critic_model.stop_token_ids(),
         ..Default::default()
     };
-    let want = critic_model.generate_text(&[VisionPrompt::new(&prompt, &[])], &greedy)?.remove(0).remove(0).0;
+    let want =
+        stored_text(critic_model.generate_text(&[VisionPrompt::new(&prompt, &[])], &greedy)?.remove(0).remove(0));
     assert_eq!(raw, &want, "the stored raw critic output is the critic's greedy text");
 
     // the round finished either way: completed with the pairs the parsed verdicts gave, or failed with its
@@ -167,4 +169,9 @@ async fn backend_tch_campaign_samples_and_judges_with_real_models_and_survives_u
         judgments.len()
     );
     cluster.teardown().await
+}
+
+/// A generated text as the store keeps it.
+fn stored_text((text, _): (String, model::Completion)) -> String {
+    store::model_text::text(&text).into_owned()
 }
