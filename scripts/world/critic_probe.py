@@ -5,9 +5,13 @@
 CRITIC_DATA is `criticloop world critic-data` output (its images beside it). For the first ROWS pairwise rows
 (default 120) the checkpoint reads the prompt and the ground-truth judgment, and the script counts how often
 its most likely next token is the data's at:
-- reference-short: the answer word of "The answer is X." (what the critic sees in the image);
+- reference-short: the answer word of the reference's "the answer is X." (what the critic sees in the image);
 - decision-short-correct / -wrong: the word after "so it is" (the comparison of a response's answer with
   the reference), split by the right word;
+- reference-desc: every token of "The image shows ..." (the critic's own description of the image);
+- mention-desc-in / -not: the word after "which is" in a walked description ("the red circle, which is in
+  the image" / "which is not"), split by the right word;
+- score-desc: the first token of a description's "score N";
 - verdict-short / verdict-desc: the number in "The better response: [N]." (the verdict given the decisions);
 - verdict-first-token-*: the first token of the verdict line ("The" or "Two": decided or tie).
 """
@@ -47,14 +51,27 @@ def main():
             stats[kind][0] += int(predicted[p - 1] == ids[p])
             stats[kind][1] += 1
 
+        answered = False
         for p in range(start, len(ids)):
             before = "".join(toks[max(0, p - 3):p])
             if before.endswith("ĠitĠis"):
                 count(f"decision-{family}-" + ("correct" if toks[p] == "Ġcorre" else "wrong"), p)
             elif before.endswith("Ġ[") and "better" in "".join(toks[p - 4:p]):
                 count(f"verdict-{family}", p)
-            elif family == "short" and before.endswith("ĠanswerĠisĠ") and p < start + 6:
+            elif family == "short" and before.endswith("ĠanswerĠisĠ") and not answered:
+                # the reference's answer, before the responses' sentences restate it
                 count("reference-short", p)
+                answered = True
+            elif before.endswith("ĠwhichĠis"):
+                count("mention-desc-" + ("in" if toks[p] == "Ġin" else "not"), p)
+            elif family == "desc" and toks[p - 1] == "Ġscore":
+                count("score-desc", p)
+        if family == "desc":
+            # "The image shows ... ." up to its full stop
+            for p in range(start + 3, len(ids)):
+                count("reference-desc", p)
+                if "." in toks[p]:
+                    break
         newlines = [p for p in range(start, len(ids)) if "Ċ" in toks[p]]
         if newlines:
             count(f"verdict-first-token-{family}", newlines[-1] + 1)

@@ -1,6 +1,6 @@
 //! Critic instruction data from the ground truth, the LLaVA-Critic way. For two responses to an item, a
-//! pairwise judgment that first says what the image shows (the answer to a short question, or every
-//! object for a description), then what each response gets right, misses or invents, ending in
+//! pairwise judgment that first says what the image shows (every object, and for a short question the
+//! answer read off that list), then what each response gets right, misses or invents, ending in
 //! LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
 //! responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
 //! 100). The verdict is the oracle's ([`better`]), so a critic trained on this data learns the ground
@@ -10,13 +10,14 @@
 //! Saying what the image shows first makes a critic answer the question itself before it compares: a
 //! critic trained without that sentence learned to copy the two responses and call both "correct" (it
 //! judged from the text alone, session 6); with it, every judgment is also a visual-question-answering
-//! example, and the verdict follows from the critic's own reading of the image. Each response's sentence
-//! then restates the reference beside the response's answer ("answers \"no\"; the answer is \"yes\", so
-//! it is wrong"), and a description's sentence ends in its score, so that every decision is a comparison
-//! of two nearby spans.
+//! example, and the verdict follows from the critic's own reading of the image. Each decision then sits
+//! beside what it compares: a short response's answer beside the reference answer ("answers \"no\"; the
+//! answer is \"yes\", so it is wrong"), each object a description mentions beside whether the image has
+//! it, and a description's sentence ends in its score, so the verdict compares two numbers.
 
 use std::cmp::Ordering;
 
+use crate::scene::{Colour, Object, Size};
 use crate::score::{better, match_mentions, normalise_answer, parse_mentions, score_description};
 use crate::tasks::Truth;
 
@@ -53,10 +54,10 @@ struct ShortAnswer {
 struct Assessment {
     /// Short answers only.
     answer: Option<ShortAnswer>,
-    /// Descriptions: the objects named that are in the image, those left out, and those not in it.
-    named: Vec<String>,
+    /// Descriptions: each object the response mentions, in its order ("red circle", or "circle" where it
+    /// gives no colour), and whether the image has it; then the image's objects it leaves out.
+    mentioned: Vec<(String, bool)>,
     missed: Vec<String>,
-    invented: Vec<String>,
     score: u32,
 }
 
@@ -65,25 +66,29 @@ fn assess(truth: &Truth, response: &str) -> Assessment {
         let (given, expected) = (normalise_answer(response), normalise_answer(expected));
         let right = !given.is_empty() && given == expected;
         let answer = Some(ShortAnswer { given, expected, right });
-        return Assessment { answer, named: vec![], missed: vec![], invented: vec![], score: 100 * u32::from(right) };
+        return Assessment { answer, mentioned: vec![], missed: vec![], score: 100 * u32::from(right) };
     }
     let objects = &truth.scene.objects;
     let mentions = parse_mentions(response);
     let matches = match_mentions(&mentions, objects);
-    let mut named = Vec::new();
-    let mut invented = Vec::new();
-    for (mention, matched) in mentions.iter().zip(&matches) {
-        match matched {
-            Some(i) => named.push(objects[*i].name()),
-            None => invented.push(match mention.colour {
-                Some(c) => format!("{} {}", c.word(), mention.shape.word()),
-                None => mention.shape.word().to_string(),
-            }),
-        }
-    }
-    let missed = (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| objects[i].name()).collect();
+    let mentioned = mentions
+        .iter()
+        .zip(&matches)
+        .map(|(mention, matched)| {
+            let words = [mention.size.map(Size::word), mention.colour.map(Colour::word), Some(mention.shape.word())];
+            (words.into_iter().flatten().collect::<Vec<_>>().join(" "), matched.is_some())
+        })
+        .collect();
+    let missed = (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| full_name(&objects[i])).collect();
     let score = (100.0 * score_description(response, objects).f1).round() as u32;
-    Assessment { answer: None, named, missed, invented, score }
+    Assessment { answer: None, mentioned, missed, score }
+}
+
+/// "large red circle": a judgment names objects with every attribute a mention can carry, so that a
+/// mention the image does not have ("small purple cross" where it shows a large one) never reads the same
+/// as one it does.
+fn full_name(object: &Object) -> String {
+    format!("{} {} {}", object.size.word(), object.colour.word(), object.shape.word())
 }
 
 /// "the red circle, the blue square and the green triangle".
@@ -96,27 +101,35 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// What the image shows: "The answer is three." for a short question, "The image shows the red circle and
-/// the blue square." for a description.
+/// What the image shows: every object in reading order, and for a short question the answer that follows
+/// ("The image shows the large red circle and the small blue square, so the answer is yes."; a
+/// description's reference stops at the objects).
+///
+/// A short answer is read off the critic's own list. The base answers presence and relation questions at
+/// chance when asked outright, but it lists a scene's objects (description F1 0.53 after the world
+/// stages, session 9), and whether a listed object is there, how many of a shape there are, or which comes
+/// first in reading order, is a lookup in text it has just written.
 fn reference(truth: &Truth) -> String {
+    let names: Vec<String> = truth.scene.objects.iter().map(full_name).collect();
+    let shown = if names.is_empty() { "nothing".to_string() } else { list(&names) };
     match &truth.answer {
-        Some(answer) => format!("The answer is {}.", normalise_answer(answer)),
-        None => {
-            let names: Vec<String> = truth.scene.objects.iter().map(|o| o.name()).collect();
-            format!("The image shows {}.", list(&names))
-        }
+        Some(answer) => format!("The image shows {shown}, so the answer is {}.", normalise_answer(answer)),
+        None => format!("The image shows {shown}."),
     }
 }
 
 /// One sentence on a response: "Response 1 answers \"two\"; the answer is \"three\", so it is wrong." or
-/// "Response 2 names the red circle, misses the blue square, and mentions a green triangle, which the image
-/// does not show: score 40.".
+/// "Response 2 mentions the large red circle, which is in the image, and the small green triangle, which
+/// is not; it misses the small blue square: score 67.".
 ///
-/// Each sentence puts the comparison beside the decision: the response's answer and the reference answer
-/// sit a few tokens before "correct" / "wrong", and a description's score (100 x F1, as the pointwise rows
-/// give it) ends its sentence, so the verdict compares two numbers. A critic trained on sentences that gave
-/// the reference once, at the start, learned the words after "which is" from the data's prior rather than
-/// from the comparison (session 7: "The answer is no. Response 1 answers \"yes\", which is correct.").
+/// Each sentence puts the comparison beside the decision. A short answer and the reference answer sit a
+/// few tokens before "correct" / "wrong" (a critic trained on sentences that gave the reference once, at
+/// the start, learned the words after "which is" from the data's prior rather than from the comparison:
+/// session 7). A description is walked mention by mention, each copied from the response and followed at
+/// once by whether the image has it ("which is in the image" / "which is not"), then the image's objects
+/// it leaves out, then its score (100 x F1, as the pointwise rows give it), so the verdict compares two
+/// numbers. A critic trained on sentences that listed what a response names, misses and invents as three
+/// sets copied its own reference list instead of the response's (session 9).
 fn sentence(label: &str, a: &Assessment) -> String {
     if let Some(ShortAnswer { given, expected, right }) = &a.answer {
         let judged = if *right { "correct" } else { "wrong" };
@@ -126,30 +139,18 @@ fn sentence(label: &str, a: &Assessment) -> String {
             format!("{label} answers \"{given}\"; the answer is \"{expected}\", so it is {judged}.")
         };
     }
-    let mut parts = Vec::new();
-    if a.named.is_empty() {
-        parts.push("names nothing that is in the image".to_string());
-    } else {
-        parts.push(format!("names {}", list(&a.named)));
-    }
-    if !a.missed.is_empty() {
-        parts.push(format!("misses {}", list(&a.missed)));
-    }
-    if !a.invented.is_empty() {
-        let what: Vec<String> = a.invented.iter().map(|n| format!("a {n}")).collect();
-        let what = match what.as_slice() {
-            [one] => one.clone(),
-            [init @ .., last] => format!("{} and {last}", init.join(", ")),
-            [] => String::new(),
-        };
-        parts.push(format!("mentions {what}, which the image does not show"));
-    }
-    let body = match parts.as_slice() {
-        [one] => one.clone(),
-        [init @ .., last] => format!("{}, and {last}", init.join(", ")),
-        [] => String::new(),
+    let walked: Vec<String> = a
+        .mentioned
+        .iter()
+        .map(|(words, seen)| format!("the {words}, which is {}", if *seen { "in the image" } else { "not" }))
+        .collect();
+    let mentions = match walked.as_slice() {
+        [] => "mentions nothing".to_string(),
+        [one] => format!("mentions {one}"),
+        [init @ .., last] => format!("mentions {}, and {last}", init.join(", ")),
     };
-    format!("{label} {body}: score {}.", a.score)
+    let missed = if a.missed.is_empty() { "nothing".to_string() } else { list(&a.missed) };
+    format!("{label} {mentions}; it misses {missed}: score {}.", a.score)
 }
 
 /// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what the
@@ -193,12 +194,33 @@ mod tests {
         let (v, text) = pairwise_judgment(&d.truth, &perfect, &omitting);
         assert_eq!(v, PairVerdict::First, "{text}");
         assert!(text.ends_with("The better response: [1]."), "{text}");
-        assert!(text.contains(&format!("misses the {}", objects[1].name())), "{text}");
-        let all = format!("the {}, the {} and the {}", objects[0].name(), objects[1].name(), objects[2].name());
-        assert!(text.starts_with(&format!("The image shows {all}. Response 1 names {all}: score 100.")), "{text}");
+        assert!(text.contains(&format!("it misses the {}: score 80.", full_name(&objects[1]))), "{text}");
+        let names: Vec<String> = objects.iter().map(full_name).collect();
+        let all = format!("the {}, the {} and the {}", names[0], names[1], names[2]);
+        let walked = format!(
+            "Response 1 mentions the {}, which is in the image, the {}, which is in the image, and the {}, which \
+             is in the image; it misses nothing: score 100.",
+            names[0], names[1], names[2]
+        );
+        assert!(text.starts_with(&format!("The image shows {all}. {walked}")), "{text}");
         let (v, text) = pairwise_judgment(&d.truth, &omitting, &perfect);
         assert_eq!(v, PairVerdict::Second);
         assert!(text.ends_with("The better response: [2]."), "{text}");
+        // an object the image does not have is walked where the response mentions it
+        let mut ghost = objects[0];
+        ghost.colour = Colour::ALL.into_iter().find(|c| objects.iter().all(|o| o.colour != *c)).expect("a free colour");
+        let inventing = describe_imperfect(d.scene(), &[2], &[ghost]);
+        let (v, text) = pairwise_judgment(&d.truth, &inventing, &perfect);
+        assert_eq!(v, PairVerdict::Second, "{text}");
+        let walked = format!(
+            "Response 1 mentions the {}, which is in the image, the {}, which is in the image, and the {}, which is \
+             not; it misses the {}: score 67.",
+            names[0],
+            names[1],
+            full_name(&ghost),
+            names[2]
+        );
+        assert!(text.contains(&walked), "{text}");
         let (v, text) = pairwise_judgment(&d.truth, &perfect, &perfect);
         assert_eq!(v, PairVerdict::Tie);
         assert!(text.ends_with("Two responses are equally good."), "{text}");
@@ -207,7 +229,8 @@ mod tests {
         let answer = s.answer().expect("a short answer").to_string();
         let (v, text) = pairwise_judgment(&s.truth, "zebra", &answer);
         assert_eq!(v, PairVerdict::Second);
-        let reference = format!("The answer is {}. ", normalise_answer(&answer));
+        let names: Vec<String> = s.objects().iter().map(full_name).collect();
+        let reference = format!("The image shows {}, so the answer is {}. ", list(&names), normalise_answer(&answer));
         assert!(text.starts_with(&reference), "{text}");
         let wrong =
             format!("Response 1 answers \"zebra\"; the answer is \"{}\", so it is wrong.", normalise_answer(&answer));
