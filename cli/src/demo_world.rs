@@ -17,11 +17,13 @@ use world::{Item, World, WorldConfig};
 
 use crate::Client;
 
-/// Backend keys of the model services in the local cluster of a real-model demo.
+/// Backend keys of the model services in the local cluster of a real-model demo. A world critic's
+/// judgment of two four-object descriptions runs to about 210 tokens (each mention walked), so the critic
+/// gets 256.
 pub const TCH_KEYS: [(&str, &str); 7] = [
     ("GENERATE_BATCH_SIZE", "8"),
     ("JUDGE_BATCH_SIZE", "16"),
-    ("CRITIC_MAX_NEW_TOKENS", "160"),
+    ("CRITIC_MAX_NEW_TOKENS", "256"),
     ("BATCH_SIZE", "16"),
     ("GRADIENT_ACCUMULATION_STEPS", "1"),
     ("MAX_LENGTH", "512"),

@@ -45,8 +45,8 @@ struct Args {
     seed: u64,
     #[arg(long, default_value = "llava-critic/pairwise")]
     template: String,
-    /// Longest critic output in tokens.
-    #[arg(long, default_value_t = 160)]
+    /// Longest critic output in tokens (a world judgment of two four-object descriptions runs to about 210).
+    #[arg(long, default_value_t = 256)]
     critic_max_new_tokens: usize,
     /// Judge requests per forward pass.
     #[arg(long, default_value_t = 16)]
