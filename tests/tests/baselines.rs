@@ -53,10 +53,7 @@ async fn baseline_oracle_critic_judges_by_each_prompts_ground_truth() -> anyhow:
         // the judgment starts from what the prompt's ground truth says the image shows
         let reference = match &item.truth.answer {
             Some(answer) => format!("The answer is {}.", normalise_answer(answer)),
-            None => {
-                let first = item.objects()[0];
-                format!("The image shows the {} {}", first.size.word(), first.name())
-            }
+            None => format!("The image shows the {}", item.objects()[0].full_name()),
         };
         assert!(raw.starts_with(&reference), "{question}: {raw}");
         // the fake policy's responses are all wrong, so the oracle ties every pair

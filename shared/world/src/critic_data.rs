@@ -20,6 +20,7 @@ use std::cmp::Ordering;
 use crate::scene::{Colour, Object, Size};
 use crate::score::{better, match_mentions, normalise_answer, parse_mentions, score_description};
 use crate::tasks::Truth;
+use crate::text::join_and;
 
 /// The ground truth's verdict on an ordered pair of responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +55,9 @@ struct ShortAnswer {
 struct Assessment {
     /// Short answers only.
     answer: Option<ShortAnswer>,
-    /// Descriptions: each object the response mentions, in its order ("red circle", or "circle" where it
-    /// gives no colour), and whether the image has it; then the image's objects it leaves out.
+    /// Descriptions: each object the response mentions, in its order and in its words ("large red circle",
+    /// or "circle" where it gives neither size nor colour), and whether the image has it; then the image's
+    /// objects it leaves out.
     mentioned: Vec<(String, bool)>,
     missed: Vec<String>,
     score: u32,
@@ -79,26 +81,18 @@ fn assess(truth: &Truth, response: &str) -> Assessment {
             (words.into_iter().flatten().collect::<Vec<_>>().join(" "), matched.is_some())
         })
         .collect();
-    let missed = (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| full_name(&objects[i])).collect();
+    let missed = (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| objects[i].full_name()).collect();
     let score = (100.0 * score_description(response, objects).f1).round() as u32;
     Assessment { answer: None, mentioned, missed, score }
 }
 
-/// "large red circle": a judgment names objects with every attribute a mention can carry, so that a
-/// mention the image does not have ("small purple cross" where it shows a large one) never reads the same
-/// as one it does.
-fn full_name(object: &Object) -> String {
-    format!("{} {} {}", object.size.word(), object.colour.word(), object.shape.word())
-}
-
-/// "the red circle, the blue square and the green triangle".
+/// "the large red circle, the small blue square and the large green triangle", or "nothing". Judgments
+/// name objects with every attribute a mention can carry ([`Object::full_name`]), so that a mention the
+/// image does not have ("small purple cross" where it shows a large one) never reads the same as one it
+/// does.
 fn list(names: &[String]) -> String {
     let the: Vec<String> = names.iter().map(|n| format!("the {n}")).collect();
-    match the.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
+    if the.is_empty() { "nothing".to_string() } else { join_and(&the, " and ") }
 }
 
 /// What the image shows: "The answer is three." for a short question, "The image shows the large red
@@ -111,9 +105,8 @@ fn reference(truth: &Truth) -> String {
     match &truth.answer {
         Some(answer) => format!("The answer is {}.", normalise_answer(answer)),
         None => {
-            let names: Vec<String> = truth.scene.objects.iter().map(full_name).collect();
-            let shown = if names.is_empty() { "nothing".to_string() } else { list(&names) };
-            format!("The image shows {shown}.")
+            let names: Vec<String> = truth.scene.objects.iter().map(Object::full_name).collect();
+            format!("The image shows {}.", list(&names))
         }
     }
 }
@@ -144,13 +137,8 @@ fn sentence(label: &str, a: &Assessment) -> String {
         .iter()
         .map(|(words, seen)| format!("the {words}, which is {}", if *seen { "in the image" } else { "not" }))
         .collect();
-    let mentions = match walked.as_slice() {
-        [] => "mentions nothing".to_string(),
-        [one] => format!("mentions {one}"),
-        [init @ .., last] => format!("mentions {}, and {last}", init.join(", ")),
-    };
-    let missed = if a.missed.is_empty() { "nothing".to_string() } else { list(&a.missed) };
-    format!("{label} {mentions}; it misses {missed}: score {}.", a.score)
+    let mentions = if walked.is_empty() { "nothing".to_string() } else { join_and(&walked, ", and ") };
+    format!("{label} mentions {mentions}; it misses {}: score {}.", list(&a.missed), a.score)
 }
 
 /// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what the
@@ -194,8 +182,8 @@ mod tests {
         let (v, text) = pairwise_judgment(&d.truth, &perfect, &omitting);
         assert_eq!(v, PairVerdict::First, "{text}");
         assert!(text.ends_with("The better response: [1]."), "{text}");
-        assert!(text.contains(&format!("it misses the {}: score 80.", full_name(&objects[1]))), "{text}");
-        let names: Vec<String> = objects.iter().map(full_name).collect();
+        assert!(text.contains(&format!("it misses the {}: score 80.", objects[1].full_name())), "{text}");
+        let names: Vec<String> = objects.iter().map(Object::full_name).collect();
         let all = format!("the {}, the {} and the {}", names[0], names[1], names[2]);
         let walked = format!(
             "Response 1 mentions the {}, which is in the image, the {}, which is in the image, and the {}, which \
@@ -217,7 +205,7 @@ mod tests {
              not; it misses the {}: score 67.",
             names[0],
             names[1],
-            full_name(&ghost),
+            ghost.full_name(),
             names[2]
         );
         assert!(text.contains(&walked), "{text}");

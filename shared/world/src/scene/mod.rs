@@ -35,6 +35,11 @@ impl Object {
         format!("{} {}", self.colour.word(), self.shape.word())
     }
 
+    /// "large red circle": the name with the size, as descriptions give it.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.size.word(), self.name())
+    }
+
     /// Where the object comes in reading order: the grid row its box starts in, then its left edge. Scenes
     /// and descriptions list objects in this order, so a description reads the image row by row.
     pub fn reading_key(&self, image_size: u32) -> (u32, u32) {

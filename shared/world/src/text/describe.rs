@@ -35,8 +35,7 @@ pub fn describe_with(objects: &[Object], phrasing: Phrasing) -> String {
     if objects.is_empty() {
         return NOTHING.to_string();
     }
-    let names: Vec<String> =
-        objects.iter().map(|o| format!("a {} {} {}", o.size.word(), o.colour.word(), o.shape.word())).collect();
+    let names: Vec<String> = objects.iter().map(|o| format!("a {}", o.full_name())).collect();
     let list = match phrasing {
         Phrasing::List => names.join("; "),
         Phrasing::ImageShows if names.len() > 2 => join_and(&names, ", and "),
@@ -51,7 +50,7 @@ pub fn describe_with(objects: &[Object], phrasing: Phrasing) -> String {
 }
 
 /// "x, y<last>z": all but the last joined by ", ", then `last` before the final name.
-fn join_and(names: &[String], last: &str) -> String {
+pub(crate) fn join_and(names: &[String], last: &str) -> String {
     match names.split_last() {
         None => String::new(),
         Some((only, [])) => only.clone(),

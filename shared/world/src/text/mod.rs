@@ -4,5 +4,6 @@
 mod describe;
 mod sample;
 
+pub(crate) use describe::join_and;
 pub use describe::{Phrasing, describe, describe_imperfect, describe_varied, describe_with};
 pub use sample::{hallucination, sample_response, wrong_answer};
