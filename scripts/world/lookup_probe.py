@@ -1,7 +1,7 @@
 """Can a world checkpoint learn to look an object up by what it is? A text-only test, with transformers.
 
     lookup_probe.py CHECKPOINT [--task colour-of|colour-at|key-first|presence] [--steps 600] [--lr 1e-3]
-                    [--batch 16] [--seed 0]
+                    [--batch 16] [--seed 0] [--plain-gpt LAYERS]
 
 Fine-tunes CHECKPOINT (usually a fresh `init_llava.py` model) with plain PyTorch (AdamW, batch 16 unless
 --batch, warm-up then cosine, gradient norm clipped at 1) on fresh prompts that spell a scene out in words,
@@ -61,6 +61,33 @@ def encode(tok, prompt, answer):
     return full, len(head)
 
 
+class PlainGpt(torch.nn.Module):
+    """A textbook causal transformer (learned absolute positions, pre-norm LayerNorm, PyTorch's own layers),
+    128 wide with 4 heads: the control for whether a failure is Qwen2's configuration or the task's."""
+
+    def __init__(self, vocab, layers, width=128):
+        super().__init__()
+        self.embed = torch.nn.Embedding(vocab, width)
+        self.position = torch.nn.Embedding(512, width)
+        layer = torch.nn.TransformerEncoderLayer(width, 4, 4 * width, dropout=0.0, batch_first=True,
+                                                 norm_first=True)
+        self.layers = torch.nn.TransformerEncoder(layer, layers)
+        self.norm = torch.nn.LayerNorm(width)
+        self.head = torch.nn.Linear(width, vocab)
+
+    def forward(self, input_ids, attention_mask=None):
+        n = input_ids.shape[1]
+        h = self.embed(input_ids) + self.position(torch.arange(n))
+        causal = torch.nn.Transformer.generate_square_subsequent_mask(n)
+        return self.head(self.norm(self.layers(h, mask=causal, is_causal=True)))
+
+
+def logits_of(model, input_ids, attention_mask=None):
+    if isinstance(model, PlainGpt):
+        return model(input_ids)
+    return model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint")
@@ -69,13 +96,18 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--plain-gpt", type=int, metavar="LAYERS",
+                   help="train PlainGpt with LAYERS layers instead (CHECKPOINT then only gives the tokenizer)")
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
     rnd = random.Random(a.seed)
     tok = AutoTokenizer.from_pretrained(a.checkpoint)
-    model = LlavaOnevisionForConditionalGeneration.from_pretrained(a.checkpoint)
+    if a.plain_gpt:
+        model = PlainGpt(len(tok), a.plain_gpt)
+    else:
+        model = LlavaOnevisionForConditionalGeneration.from_pretrained(a.checkpoint)
     held = [example(a.task, random.Random(10_000 + i)) for i in range(400)]
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     warmup = max(1, a.steps // 20)
@@ -92,7 +124,8 @@ def main():
             input_ids[i, : len(ids)] = torch.tensor(ids)
             mask[i, : len(ids)] = 1
             labels[i, start : len(ids)] = torch.tensor(ids[start:])
-        loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
+        logits = logits_of(model, input_ids, mask)[:, :-1]
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -105,7 +138,7 @@ def main():
     for prompt, answer, n in held:
         ids, start = encode(tok, prompt, answer)
         with torch.no_grad():
-            logits = model(input_ids=torch.tensor([ids[:start]])).logits[0, -1]
+            logits = logits_of(model, torch.tensor([ids[:start]]))[0, -1]
         right[n].append(int(logits.argmax()) == ids[start])
     every = [x for v in right.values() for x in v]
     by_count = ", ".join(f"{n} objects {sum(v) / len(v):.3f}" for n, v in sorted(right.items()))
