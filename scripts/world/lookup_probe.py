@@ -1,7 +1,7 @@
 """Can a world checkpoint learn to look an object up by what it is? A text-only test, with transformers.
 
     lookup_probe.py CHECKPOINT [--task colour-of|colour-at|key-first|presence] [--steps 600] [--lr 1e-3]
-                    [--batch 16] [--seed 0] [--plain-gpt LAYERS]
+                    [--batch 16] [--max-objects 4] [--seed 0] [--plain-gpt LAYERS] [--out DIR]
 
 Fine-tunes CHECKPOINT (usually a fresh `init_llava.py` model) with plain PyTorch (AdamW, batch 16 unless
 --batch, warm-up then cosine, gradient norm clipped at 1) on fresh prompts that spell a scene out in words,
@@ -30,9 +30,9 @@ SHAPES = ["circle", "square", "triangle", "diamond", "cross"]
 ORDINALS = ["one", "two", "three", "four"]
 
 
-def example(task, rnd):
-    """(prompt, answer, objects) of one prompt of `task`."""
-    n = rnd.randint(1, 4)
+def example(task, rnd, max_objects=4):
+    """(prompt, answer, objects) of one prompt of `task`, about 1 to `max_objects` objects."""
+    n = rnd.randint(1, max_objects)
     objects = [(rnd.choice(["small", "large"]), rnd.choice(COLOURS), s) for s in rnd.sample(SHAPES, n)]
     scene = "Objects: " + ", ".join(f"a {z} {c} {s}" for z, c, s in objects) + ". "
     k = rnd.randrange(n)
@@ -96,6 +96,8 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--max-objects", type=int, default=4, choices=range(1, 5), help="in the training prompts")
+    p.add_argument("--out", help="save the fine-tuned checkpoint here (not with --plain-gpt), for a next stage")
     p.add_argument("--plain-gpt", type=int, metavar="LAYERS",
                    help="train PlainGpt with LAYERS layers instead (CHECKPOINT then only gives the tokenizer)")
     a = p.parse_args()
@@ -115,7 +117,7 @@ def main():
         lr = a.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / a.steps))
         for g in opt.param_groups:
             g["lr"] = lr
-        batch = [encode(tok, *example(a.task, rnd)[:2]) for _ in range(a.batch)]
+        batch = [encode(tok, *example(a.task, rnd, a.max_objects)[:2]) for _ in range(a.batch)]
         width = max(len(ids) for ids, _ in batch)
         input_ids = torch.full((a.batch, width), tok.pad_token_id)
         labels = torch.full((a.batch, width), -100)
@@ -133,6 +135,9 @@ def main():
         if step % 50 == 0 or step == a.steps - 1:
             print(f"step {step}: loss {loss.item():.4f}", flush=True)
 
+    if a.out and not a.plain_gpt:
+        model.save_pretrained(a.out)
+        tok.save_pretrained(a.out)
     model.eval()
     right = collections.defaultdict(list)
     for prompt, answer, n in held:

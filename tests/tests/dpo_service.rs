@@ -45,10 +45,13 @@ async fn dpo_service_trains_a_round_on_tch_and_stores_a_loadable_better_checkpoi
     let questions: Vec<String> =
         (0..6).map(|i| if i == 5 { long.clone() } else { format!("What colour is shape {i}?") }).collect();
     let dataset = campaign::dataset(&cluster, questions.len(), |i| questions[i].clone()).await?;
+    // five samples a prompt: the fake critic ranks by a hash of each sample, and the samples' seeds come from
+    // the prompts' new ids, so with three samples a prompt (the long one included) had no pair when all
+    // three hashed to the same quality, 1 run in 100 (it failed a CI run); with five, 1 in 10,000
     let spec = campaign::spec(
         &dataset,
         1,
-        3,
+        5,
         json!({
             "policy": {"checkpoint": base_uri},
             "training": {"beta": BETA, "learning_rate": 1e-3, "epochs": 3},
