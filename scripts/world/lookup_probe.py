@@ -23,15 +23,14 @@ import math
 import random
 
 import torch
+from question_probe import COLOURS, SHAPES
 from transformers import AutoTokenizer, LlavaOnevisionForConditionalGeneration
 
-COLOURS = ["red", "green", "blue", "yellow", "purple", "white"]
-SHAPES = ["circle", "square", "triangle", "diamond", "cross"]
 ORDINALS = ["one", "two", "three", "four"]
 
 
 def example(task, rnd, max_objects=4):
-    """(prompt, answer, objects) of one prompt of `task`, about 1 to `max_objects` objects."""
+    """(prompt, answer, number of objects) of one prompt of `task`, about 1 to `max_objects` objects."""
     n = rnd.randint(1, max_objects)
     objects = [(rnd.choice(["small", "large"]), rnd.choice(COLOURS), s) for s in rnd.sample(SHAPES, n)]
     scene = "Objects: " + ", ".join(f"a {z} {c} {s}" for z, c, s in objects) + ". "
@@ -40,8 +39,7 @@ def example(task, rnd, max_objects=4):
         return scene + f"What colour is object {ORDINALS[k]}?", objects[k][1], n
     if task == "key-first":
         scene = "Objects: " + ", ".join(f"{s} {c} {z}" for z, c, s in objects) + ". "
-        return scene + f"What colour is the {objects[k][2]}?", objects[k][1], n
-    if task == "colour-of":
+    if task in ("colour-of", "key-first"):
         return scene + f"What colour is the {objects[k][2]}?", objects[k][1], n
     if rnd.random() < 0.5:
         colour, shape = objects[k][1], objects[k][2]
@@ -75,7 +73,7 @@ class PlainGpt(torch.nn.Module):
         self.norm = torch.nn.LayerNorm(width)
         self.head = torch.nn.Linear(width, vocab)
 
-    def forward(self, input_ids, attention_mask=None):
+    def forward(self, input_ids):
         n = input_ids.shape[1]
         h = self.embed(input_ids) + self.position(torch.arange(n))
         causal = torch.nn.Transformer.generate_square_subsequent_mask(n)
@@ -101,6 +99,8 @@ def main():
     p.add_argument("--plain-gpt", type=int, metavar="LAYERS",
                    help="train PlainGpt with LAYERS layers instead (CHECKPOINT then only gives the tokenizer)")
     a = p.parse_args()
+    if a.out and a.plain_gpt:
+        p.error("--out saves a transformers checkpoint; --plain-gpt trains none")
 
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
@@ -135,7 +135,7 @@ def main():
         if step % 50 == 0 or step == a.steps - 1:
             print(f"step {step}: loss {loss.item():.4f}", flush=True)
 
-    if a.out and not a.plain_gpt:
+    if a.out:
         model.save_pretrained(a.out)
         tok.save_pretrained(a.out)
     model.eval()
