@@ -1,0 +1,170 @@
+"""Does recall learned on words carry over to the image? The world's colour questions, with transformers.
+
+    image_lookup_probe.py CHECKPOINT TRAIN_ITEMS HELDOUT_ITEMS [--said | --multi] [--mix 0.5] [--steps 600]
+                          [--lr 1e-3] [--batch 16] [--seed 0]
+
+Fine-tunes CHECKPOINT with plain PyTorch (AdamW, warm-up then cosine, gradient norm clipped at 1) on the
+colour questions of TRAIN_ITEMS (`criticloop world items` output: "What colour is the diamond?" about the
+image), and reports the accuracy of the colour word on the colour questions of HELDOUT_ITEMS (teacher
+forced), by the number of objects in the image. With --said the answer restates the object before its
+colour ("The diamond is purple."), so the word to look up is the one just written; with --mix each batch
+also carries that share of lookup_probe.py's text recall rows ("circle blue, cross red. cross red, circle
+blue."), which keeps a recall circuit that CHECKPOINT learned there (lookup_probe.py --pretrain pairs --out)
+from being trained away. --multi asks instead for every object whose shape is the only one of its kind,
+in a random order ("What colours are the cross and the circle?" "The cross is red, the circle is green."),
+so that a row supervises several lookups, as lookup_probe.py's pairs rows do; it then also reports the
+accuracy of the colour words after the first.
+"""
+
+import argparse
+import collections
+import json
+import math
+import random
+
+import torch
+from lookup_probe import pairs_example
+from question_probe import image_of
+from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
+
+
+def colour_rows(path):
+    rows = []
+    for line in open(path):
+        item = json.loads(line)
+        world = item["world"]
+        if world["family"] == "colour":
+            shape = item["question"].rstrip("?").split()[-1]
+            rows.append((image_of(item), item["question"], world["answer"], shape, world["objects"]))
+    return rows
+
+
+def multi_question(objects, rnd):
+    """(question, answer, [(colour, shape)] in the asked order) about every object whose shape is the only
+    one of its kind in the image, in a random order: one lookup per object, each restated before its colour."""
+    shapes = collections.Counter(o["shape"] for o in objects)
+    asked = [(o["colour"], o["shape"]) for o in objects if shapes[o["shape"]] == 1]
+    rnd.shuffle(asked)
+    if not asked:
+        return None
+    names = [f"the {s}" for _, s in asked]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    answer = ", ".join(f"the {s} is {c}" for c, s in asked)
+    return f"What colours are {listed}?", answer[0].upper() + answer[1:] + ".", asked
+
+
+class Rows:
+    def __init__(self, checkpoint, said):
+        self.proc = AutoProcessor.from_pretrained(checkpoint)
+        self.tok = self.proc.tokenizer
+        self.said = said
+
+    def answer(self, colour, shape):
+        return f"The {shape} is {colour}." if self.said else colour
+
+    def encode(self, image, question, answer):
+        """(input ids, pixel values, image sizes, index of the answer's first token)."""
+        user = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
+        head = self.proc.apply_chat_template(user, add_generation_prompt=True)
+        x = self.proc(images=image, text=head + answer + "<|im_end|>\n", return_tensors="pt")
+        start = len(self.proc(images=image, text=head, return_tensors="pt")["input_ids"][0])
+        return x["input_ids"][0], x["pixel_values"], x["image_sizes"], start
+
+
+def padded(seqs, pad):
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.as_tensor(s)
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def loss_of(model, ids, mask, starts, **vision):
+    labels = ids.clone()
+    labels[mask == 0] = -100
+    for i, start in enumerate(starts):
+        labels[i, :start] = -100
+    logits = model(input_ids=ids, attention_mask=mask, **vision).logits[:, :-1]
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint")
+    p.add_argument("train_items")
+    p.add_argument("heldout_items")
+    p.add_argument("--said", action="store_true", help='answer "The diamond is purple." instead of "purple"')
+    p.add_argument("--multi", action="store_true",
+                   help="ask for the colour of every object of a unique shape at once, in a random order "
+                        "(answers always restate the objects)")
+    p.add_argument("--mix", type=float, default=0.0, help="share of text recall rows in each batch")
+    p.add_argument("--steps", type=int, default=600)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(2)
+    rnd = random.Random(a.seed)
+    rows = Rows(a.checkpoint, a.said)
+    model = LlavaOnevisionForConditionalGeneration.from_pretrained(a.checkpoint)
+    train = colour_rows(a.train_items)
+    held = colour_rows(a.heldout_items)
+    print(f"{len(train)} training and {len(held)} held-out colour questions", flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    warmup = max(1, a.steps // 20)
+    pad = rows.tok.pad_token_id
+    for step in range(a.steps):
+        lr = a.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / a.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        texts = sum(rnd.random() < a.mix for _ in range(a.batch))
+        picked = rnd.sample(train, a.batch - texts)
+        if a.multi:
+            asked = [(im, multi_question(objects, rnd)) for im, _, _, _, objects in picked]
+            batch = [rows.encode(im, *m[:2]) for im, m in asked if m]
+        else:
+            batch = [rows.encode(im, q, rows.answer(c, s)) for im, q, c, s, _ in picked]
+        ids, mask = padded([b[0] for b in batch], pad)
+        loss = loss_of(model, ids, mask, [b[3] for b in batch], pixel_values=torch.cat([b[1] for b in batch]),
+                       image_sizes=torch.cat([b[2] for b in batch]))
+        total = loss * (a.batch - texts) / a.batch
+        if texts:
+            recall = [pairs_example(rows.tok, rnd) for _ in range(texts)]
+            ids, mask = padded([r[0] for r in recall], pad)
+            total = total + loss_of(model, ids, mask, [r[1] for r in recall]) * texts / a.batch
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad()
+        if step % 50 == 0 or step == a.steps - 1:
+            print(f"step {step}: loss {loss.item():.4f}", flush=True)
+
+    model.eval()
+    right, later = collections.defaultdict(list), []
+    for index, (image, question, colour, shape, objects) in enumerate(held):
+        n = len(objects)
+        if a.multi:
+            question, answer, asked = multi_question(objects, random.Random(index))  # the question's shape is unique
+        else:
+            answer, asked = rows.answer(colour, shape), [(colour, shape)]
+        ids, pixels, sizes, start = rows.encode(image, question, answer)
+        with torch.no_grad():
+            predicted = model(input_ids=ids[None], pixel_values=pixels, image_sizes=sizes).logits[0].argmax(-1)
+        at = start
+        for k, (colour, _) in enumerate(asked):  # each asked colour word, teacher forced
+            at = next(i for i in range(at, len(ids)) if rows.tok.decode([int(ids[i])]).strip() == colour)
+            (right[n] if k == 0 else later).append(int(predicted[at - 1]) == int(ids[at]))
+            at += 1
+    every = [x for v in right.values() for x in v]
+    by_count = ", ".join(f"{n} objects {sum(v) / len(v):.3f}" for n, v in sorted(right.items()))
+    print(f"first colour word right {sum(every) / len(every):.3f} ({by_count})")
+    if later:
+        print(f"later colour words right {sum(later) / len(later):.3f} ({len(later)} words)")
+
+
+if __name__ == "__main__":
+    main()
