@@ -19,11 +19,10 @@ accuracy of the colour words after the first.
 import argparse
 import collections
 import json
-import math
 import random
 
 import torch
-from lookup_probe import pairs_example
+from lookup_probe import completion_loss, lr_at, padded, pairs_example, summary
 from question_probe import image_of
 from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
 
@@ -66,28 +65,14 @@ class Rows:
         """(input ids, pixel values, image sizes, index of the answer's first token)."""
         user = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
         head = self.proc.apply_chat_template(user, add_generation_prompt=True)
-        x = self.proc(images=image, text=head + answer + "<|im_end|>\n", return_tensors="pt")
-        start = len(self.proc(images=image, text=head, return_tensors="pt")["input_ids"][0])
-        return x["input_ids"][0], x["pixel_values"], x["image_sizes"], start
-
-
-def padded(seqs, pad):
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.as_tensor(s)
-        mask[i, : len(s)] = 1
-    return ids, mask
+        x = self.proc(images=image, text=head, return_tensors="pt")  # the image is processed once
+        tail = self.tok.encode(answer + "<|im_end|>\n", add_special_tokens=False)
+        ids = torch.cat([x["input_ids"][0], torch.tensor(tail)])
+        return ids, x["pixel_values"], x["image_sizes"], len(x["input_ids"][0])
 
 
 def loss_of(model, ids, mask, starts, **vision):
-    labels = ids.clone()
-    labels[mask == 0] = -100
-    for i, start in enumerate(starts):
-        labels[i, :start] = -100
-    logits = model(input_ids=ids, attention_mask=mask, **vision).logits[:, :-1]
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1))
+    return completion_loss(model(input_ids=ids, attention_mask=mask, **vision).logits, ids, mask, starts)
 
 
 def main():
@@ -115,12 +100,10 @@ def main():
     held = colour_rows(a.heldout_items)
     print(f"{len(train)} training and {len(held)} held-out colour questions", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
-    warmup = max(1, a.steps // 20)
     pad = rows.tok.pad_token_id
     for step in range(a.steps):
-        lr = a.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / a.steps))
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr_at(a.lr, step, a.steps)
         texts = sum(rnd.random() < a.mix for _ in range(a.batch))
         picked = rnd.sample(train, a.batch - texts)
         if a.multi:
@@ -159,9 +142,7 @@ def main():
             at = next(i for i in range(at, len(ids)) if rows.tok.decode([int(ids[i])]).strip() == colour)
             (right[n] if k == 0 else later).append(int(predicted[at - 1]) == int(ids[at]))
             at += 1
-    every = [x for v in right.values() for x in v]
-    by_count = ", ".join(f"{n} objects {sum(v) / len(v):.3f}" for n, v in sorted(right.items()))
-    print(f"first colour word right {sum(every) / len(every):.3f} ({by_count})")
+    print(f"first colour word right {summary(right)}")
     if later:
         print(f"later colour words right {sum(later) / len(later):.3f} ({len(later)} words)")
 

@@ -51,12 +51,11 @@ def example(task, rnd, max_objects=4):
         return scene + f"What colour is object {ORDINALS[k]}?", objects[k][1], n
     if task in ("key-first", "key-first-said"):
         scene = "Objects: " + ", ".join(f"{s} {c} {z}" for z, c, s in objects) + ". "
-    if task in ("colour-of", "key-first"):
-        return scene + f"What colour is the {objects[k][2]}?", objects[k][1], n
-    if task == "key-first-said":
-        return scene + f"What colour is the {objects[k][2]}?", f"The {objects[k][2]} {objects[k][1]}", n
-    if task == "colour-said":
-        return scene + f"What colour is the {objects[k][2]}?", f"The {objects[k][2]} is {objects[k][1]}.", n
+    _, colour, shape = objects[k]
+    answers = {"colour-of": colour, "key-first": colour, "key-first-said": f"The {shape} {colour}",
+               "colour-said": f"The {shape} is {colour}."}
+    if task in answers:
+        return scene + f"What colour is the {shape}?", answers[task], n
     if rnd.random() < 0.5:
         colour, shape = objects[k][1], objects[k][2]
     else:
@@ -151,25 +150,47 @@ def logits_of(model, input_ids, attention_mask=None):
     return model(input_ids=input_ids, attention_mask=attention_mask).logits
 
 
-def train(model, tok, a, steps, make, name, report=None):
-    """`steps` steps of AdamW at a.lr (warm-up, then cosine) on batches of `make()` = (ids, start of the loss)."""
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+def lr_at(base, step, steps):
+    """The learning rate at `step` of `steps`: linear warm-up over the first 5%, then cosine to zero."""
     warmup = max(1, steps // 20)
+    return base * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def padded(seqs, pad):
+    """(ids, attention mask) of token sequences padded on the right to the longest."""
+    ids = torch.full((len(seqs), max(len(s) for s in seqs)), pad)
+    mask = torch.zeros(ids.shape, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.as_tensor(s)
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def completion_loss(logits, ids, mask, starts):
+    """Mean next-token cross-entropy over each row's tokens from its start on, padding left out."""
+    labels = ids.masked_fill(mask == 0, -100)
+    for i, start in enumerate(starts):
+        labels[i, :start] = -100
+    logits = logits[:, :-1]
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1))
+
+
+def summary(right):
+    """'0.650 (1 objects 1.000, 2 objects ...)' of {object count: [right or not]}."""
+    every = [x for v in right.values() for x in v]
+    by_count = ", ".join(f"{n} objects {sum(v) / len(v):.3f}" for n, v in sorted(right.items()))
+    return f"{sum(every) / len(every):.3f} ({by_count})"
+
+
+def train(model, tok, a, steps, make, name, report=None):
+    """`steps` steps of AdamW at a.lr (lr_at's schedule) on batches of `make()` = (ids, start of the loss)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     for step in range(steps):
-        lr = a.lr * min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / steps))
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr_at(a.lr, step, steps)
         batch = [make() for _ in range(a.batch)]
-        width = max(len(ids) for ids, _ in batch)
-        input_ids = torch.full((a.batch, width), tok.pad_token_id)
-        labels = torch.full((a.batch, width), -100)
-        mask = torch.zeros((a.batch, width), dtype=torch.long)
-        for i, (ids, start) in enumerate(batch):
-            input_ids[i, : len(ids)] = torch.tensor(ids)
-            mask[i, : len(ids)] = 1
-            labels[i, start : len(ids)] = torch.tensor(ids[start:])
-        logits = logits_of(model, input_ids, mask)[:, :-1]
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1))
+        ids, mask = padded([b[0] for b in batch], tok.pad_token_id)
+        loss = completion_loss(logits_of(model, ids, mask), ids, mask, [b[1] for b in batch])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -227,11 +248,8 @@ def main():
         report = lambda: f"recall accuracy {pairs_accuracy(model, tok):.3f}"  # noqa: E731
         train(model, tok, a, a.pretrain_steps, lambda: pairs_example(tok, rnd), "pretrain pairs", report)
     task = lambda: encode(tok, *example(a.task, rnd, a.max_objects)[:2])  # noqa: E731
-    if a.mix:
-        mixed = lambda: pairs_example(tok, rnd) if rnd.random() < a.mix else task()  # noqa: E731
-        train(model, tok, a, a.steps, mixed, a.task)
-    else:
-        train(model, tok, a, a.steps, task, a.task)
+    mixed = lambda: pairs_example(tok, rnd) if rnd.random() < a.mix else task()  # noqa: E731
+    train(model, tok, a, a.steps, mixed if a.mix else task, a.task)
 
     if a.out:
         model.save_pretrained(a.out)
@@ -243,14 +261,12 @@ def main():
     right = collections.defaultdict(list)
     for prompt, answer, n in held:
         ids, start = encode(tok, prompt, answer)
-        word = answer.rstrip(".").split()[-1]  # the looked-up word: the answer's last (the first but for colour-said)
+        word = answer.rstrip(".").split()[-1]  # the looked-up word is the answer's last in every task
         at = next(i for i in range(start, len(ids)) if tok.decode([ids[i]]).strip() == word)
         with torch.no_grad():
             logits = logits_of(model, torch.tensor([ids[:at]]))[0, -1]
         right[n].append(int(logits.argmax()) == ids[at])
-    every = [x for v in right.values() for x in v]
-    by_count = ", ".join(f"{n} objects {sum(v) / len(v):.3f}" for n, v in sorted(right.items()))
-    print(f"{a.task}: first answer token right {sum(every) / len(every):.3f} ({by_count})")
+    print(f"{a.task}: first answer token right {summary(right)}")
 
 
 if __name__ == "__main__":
