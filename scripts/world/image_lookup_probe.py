@@ -1,7 +1,7 @@
 """Does recall learned on words carry over to the image? The world's colour questions, with transformers.
 
     image_lookup_probe.py CHECKPOINT TRAIN_ITEMS HELDOUT_ITEMS [--said | --multi | --listed] [--mix 0.5]
-                          [--steps 600] [--lr 1e-3] [--batch 16] [--seed 0]
+                          [--steps 600] [--lr 1e-3] [--batch 16] [--seed 0] [--out DIR]
 
 Fine-tunes CHECKPOINT with plain PyTorch (AdamW, warm-up then cosine, gradient norm clipped at 1) on the
 colour questions of TRAIN_ITEMS (`criticloop world items` output: "What colour is the diamond?" about the
@@ -30,18 +30,25 @@ import random
 
 import torch
 from lookup_probe import completion_loss, lr_at, padded, pairs_example, summary
-from question_probe import COLOURS, image_of
+from question_probe import SHAPES, image_of
 from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
 
 
-def colour_rows(path):
+def asked_shape(question):
+    """The shape a colour, presence or count question names: "What colour is the diamond?", "Is there a red
+    cross?", "How many crosses are there?"."""
+    return next(s for s in SHAPES for w in question.rstrip("?").split() if w in (s, s + "s", s + "es"))
+
+
+def family_rows(path, family):
+    """(image, question, answer, asked shape, objects in reading order) of the `family` items in `path`."""
     rows = []
     for line in open(path):
         item = json.loads(line)
         world = item["world"]
-        if world["family"] == "colour":
-            shape = item["question"].rstrip("?").split()[-1]
-            rows.append((image_of(item), item["question"], world["answer"], shape, world["objects"]))
+        if world["family"] == family:
+            rows.append((image_of(item), item["question"], world["answer"], asked_shape(item["question"]),
+                         world["objects"]))
     return rows
 
 
@@ -64,15 +71,35 @@ def listing(objects):
     return ", ".join(f"{o['shape']} {o['colour']}" for o in objects) + "."
 
 
-def generated_colour(model, rows, image, question):
-    """The last colour word of the answer the model writes itself (greedy, up to 48 tokens), or None."""
+def listed_answer(answer, shape, objects):
+    """The scene's listing, then its entries of the asked shape (or "cross none"), then the answer:
+    "square red, cross blue. cross blue." for a colour question (the entry ends in the answer), "square red,
+    cross blue. cross blue. no." for "Is there a red cross?", "... square white, square red. square white,
+    square red. two." for "How many squares are there?"."""
+    entries = [f"{shape} {o['colour']}" for o in objects if o["shape"] == shape] or [f"{shape} none"]
+    looked_up = f"{listing(objects)} {', '.join(entries)}."
+    return looked_up if entries[0] == f"{shape} {answer}" and len(entries) == 1 else f"{looked_up} {answer}."
+
+
+def generated_answer(model, rows, image, question):
+    """The answer the model writes itself (greedy, up to 48 tokens)."""
     ids, pixels, sizes, _ = rows.encode(image, question, None)
     with torch.no_grad():
         out = model.generate(input_ids=ids[None], attention_mask=torch.ones_like(ids)[None], pixel_values=pixels,
                              image_sizes=sizes, max_new_tokens=48, do_sample=False)
-    words = rows.tok.decode(out[0, len(ids):], skip_special_tokens=True).replace(",", " ").replace(".", " ").split()
-    colours = [w for w in words if w in COLOURS]
-    return colours[-1] if colours else None
+    return rows.tok.decode(out[0, len(ids) :], skip_special_tokens=True).strip()
+
+
+def last_word(text):
+    words = text.replace(",", " ").replace(".", " ").split()
+    return words[-1] if words else None
+
+
+def word_tokens(tok, answer, word):
+    """Indices of the tokens of `answer`'s last `word` among `answer`'s tokens."""
+    start = answer.rindex(word)
+    spans = tok(answer, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    return [k for k, (x, y) in enumerate(spans) if x < start + len(word) and y > start]
 
 
 class Rows:
@@ -81,10 +108,10 @@ class Rows:
         self.tok = self.proc.tokenizer
         self.said, self.listed = said, listed
 
-    def answer(self, colour, shape, objects):
+    def answer(self, answer, shape, objects):
         if self.listed:  # objects are in reading order in the world's items
-            return listing(objects) + f" {shape} {colour}."
-        return f"The {shape} is {colour}." if self.said else colour
+            return listed_answer(answer, shape, objects)
+        return f"The {shape} is {answer}." if self.said else answer
 
     def encode(self, image, question, answer):
         """(input ids, pixel values, image sizes, index of the answer's first token)."""
@@ -107,12 +134,16 @@ def main():
     p.add_argument("checkpoint")
     p.add_argument("train_items")
     p.add_argument("heldout_items")
+    p.add_argument("--family", choices=["colour", "presence", "count"], default="colour",
+                   help="the questions to train and score (--said and --multi: colour only)")
     p.add_argument("--said", action="store_true", help='answer "The diamond is purple." instead of "purple"')
     p.add_argument("--multi", action="store_true",
                    help="ask for the colour of every object of a unique shape at once, in a random order "
                         "(answers always restate the objects)")
     p.add_argument("--listed", action="store_true",
                    help="answer by reading every object out of the image first, then looking the shape up there")
+    p.add_argument("--show", type=int, default=8, help="print the answers written to this many held-out items")
+    p.add_argument("--out", help="save the fine-tuned checkpoint (and the processor) here")
     p.add_argument("--mix", type=float, default=0.0, help="share of text recall rows in each batch")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -121,15 +152,17 @@ def main():
     a = p.parse_args()
     if a.said + a.multi + a.listed > 1:
         p.error("--said, --multi and --listed are different answers: pick one")
+    if (a.said or a.multi) and a.family != "colour":
+        p.error("--said and --multi ask colour questions only")
 
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
     rnd = random.Random(a.seed)
     rows = Rows(a.checkpoint, a.said, a.listed)
     model = LlavaOnevisionForConditionalGeneration.from_pretrained(a.checkpoint)
-    train = colour_rows(a.train_items)
-    held = colour_rows(a.heldout_items)
-    print(f"{len(train)} training and {len(held)} held-out colour questions", flush=True)
+    train = family_rows(a.train_items, a.family)
+    held = family_rows(a.heldout_items, a.family)
+    print(f"{len(train)} training and {len(held)} held-out {a.family} questions", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     pad = rows.tok.pad_token_id
     for step in range(a.steps):
@@ -157,32 +190,43 @@ def main():
         if step % 50 == 0 or step == a.steps - 1:
             print(f"step {step}: loss {loss.item():.4f}", flush=True)
 
+    if a.out:
+        model.save_pretrained(a.out)
+        rows.proc.save_pretrained(a.out)
     model.eval()
     right, later, listed, written = collections.defaultdict(list), [], [], collections.defaultdict(list)
-    for index, (image, question, colour, shape, objects) in enumerate(held):
+    for index, (image, question, truth, shape, objects) in enumerate(held):
         n = len(objects)
         if a.multi:
             question, answer, asked = multi_question(objects, random.Random(index))  # the question's shape is unique
         else:
-            answer, asked = rows.answer(colour, shape, objects), [(colour, shape)]
+            answer = rows.answer(truth, shape, objects)
         ids, pixels, sizes, start = rows.encode(image, question, answer)
         with torch.no_grad():
             predicted = model(input_ids=ids[None], pixel_values=pixels, image_sizes=sizes).logits[0].argmax(-1)
         at = start
-        if a.listed:  # the listing's words, then the answer's colour word after them
+        if a.listed:  # the listing's words, then the answer's last word after them
             said = rows.tok.encode(listing(objects), add_special_tokens=False)
             at = start + len(said)
             assert ids[start:at].tolist() == said, "the listing tokenizes differently inside the answer"
             listed += [int(predicted[i - 1]) == int(ids[i]) for i in range(start, at)]
-            written[n].append(generated_colour(model, rows, image, question) == colour)
+            text = generated_answer(model, rows, image, question)
+            written[n].append(last_word(text) == truth)
+            if index < a.show:
+                print(f"{question} {listing(objects)} -> {text!r}")
+        if not a.multi:  # every token of the answer's last word (" two" is " t", "wo"), teacher forced
+            right[n].append(all(int(predicted[start + k - 1]) == int(ids[start + k])
+                                for k in word_tokens(rows.tok, answer, truth)))
+            continue
         for k, (colour, _) in enumerate(asked):  # each asked colour word, teacher forced
             at = next(i for i in range(at, len(ids)) if rows.tok.decode([int(ids[i])]).strip() == colour)
             (right[n] if k == 0 else later).append(int(predicted[at - 1]) == int(ids[at]))
             at += 1
     if listed:
         print(f"listing tokens right {sum(listed) / len(listed):.3f} ({len(listed)} tokens)")
-        print(f"answer's colour word written by the model right {summary(written)}")
-    print(f"{'answer' if a.listed else 'first'} colour word right (teacher forced) {summary(right)}")
+        print(f"answer's last word written by the model right {summary(written)}")
+    print(f"{'answer' if a.listed or a.family != 'colour' else 'first colour'} word right (teacher forced) "
+          f"{summary(right)}")
     if later:
         print(f"later colour words right {sum(later) / len(later):.3f} ({len(later)} words)")
 
