@@ -195,6 +195,7 @@ def main():
         rows.proc.save_pretrained(a.out)
     model.eval()
     right, later, listed, written = collections.defaultdict(list), [], [], collections.defaultdict(list)
+    read_out = []  # whether the model wrote the whole listing right
     for index, (image, question, truth, shape, objects) in enumerate(held):
         n = len(objects)
         if a.multi:
@@ -212,6 +213,7 @@ def main():
             listed += [int(predicted[i - 1]) == int(ids[i]) for i in range(start, at)]
             text = generated_answer(model, rows, image, question)
             written[n].append(last_word(text) == truth)
+            read_out.append(text.startswith(listing(objects)))
             if index < a.show:
                 print(f"{question} {listing(objects)} -> {text!r}")
         if not a.multi:  # every token of the answer's last word (" two" is " t", "wo"), teacher forced
@@ -224,6 +226,7 @@ def main():
             at += 1
     if listed:
         print(f"listing tokens right {sum(listed) / len(listed):.3f} ({len(listed)} tokens)")
+        print(f"listing written by the model entirely right {sum(read_out) / len(read_out):.3f}")
         print(f"answer's last word written by the model right {summary(written)}")
     print(f"{'answer' if a.listed or a.family != 'colour' else 'first colour'} word right (teacher forced) "
           f"{summary(right)}")
