@@ -6,7 +6,8 @@
 //!   image, and the ground truth's judgment (reasons and verdict sentence); images are written beside the
 //!   file;
 //! - `sft-data`: policy fine-tuning data in the same format: each question with a sampled answer of a
-//!   chosen quality (a middling policy's omissions, inventions and wrong answers);
+//!   chosen quality (a middling policy's omissions, inventions and wrong answers), or with `--listed`
+//!   the ground truth's listed short answers (the scene read out before the answer);
 //! - `tokenizer`: a byte-level BPE tokenizer trained on the world's text (and the critic prompts), saved
 //!   as a Hugging Face tokenizer folder with a chat template.
 
@@ -52,6 +53,11 @@ pub enum WorldCommand {
         /// answers (omitted and invented objects, wrong short answers).
         #[arg(long, default_value_t = 0.8)]
         quality: f64,
+        /// Answer colour, presence and count questions by reading the scene out first, then looking the
+        /// asked shape up in that text ("square red, cross blue. cross blue. no.": `world::listed_answer`);
+        /// needs --quality 1 (the listing is the ground truth's).
+        #[arg(long)]
+        listed: bool,
         /// The JSONL file; images go to `STEM-images/` beside it.
         #[arg(short, long)]
         output: PathBuf,
@@ -128,12 +134,17 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let rows = critic_data(&items, world.seed, quality, pointwise_share, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
         }
-        WorldCommand::SftData { world, quality, output } => {
+        WorldCommand::SftData { world, quality, listed, output } => {
             anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
+            anyhow::ensure!(
+                !listed || quality == 1.0,
+                "--listed writes the ground truth's listing: it needs --quality 1, got {quality}"
+            );
             let items = world.items()?;
             let mut rng = SplitMix64::new(world.seed ^ 0x5f7);
             let rows = write_pairs(&items, &output, |item| {
-                let chosen = world::sample_response(item, &mut rng, quality);
+                let sampled = world::sample_response(item, &mut rng, quality);
+                let chosen = if listed { world::listed_answer(item).unwrap_or(sampled) } else { sampled };
                 let rejected = world::sample_response(item, &mut rng, quality / 2.0);
                 Ok(json!({
                     "prompt": [{"role": "user", "content": item.question}],

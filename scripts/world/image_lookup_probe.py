@@ -1,28 +1,33 @@
-"""Does recall learned on words carry over to the image? The world's colour questions, with transformers.
+"""Can a world checkpoint answer questions that name an object in the image? Plain PyTorch on the world's items.
 
-    image_lookup_probe.py CHECKPOINT TRAIN_ITEMS HELDOUT_ITEMS [--said | --multi | --listed] [--mix 0.5]
-                          [--steps 600] [--lr 1e-3] [--batch 16] [--seed 0] [--out DIR]
+    image_lookup_probe.py CHECKPOINT TRAIN_ITEMS HELDOUT_ITEMS [--family colour|presence|count]
+                          [--said | --multi | --listed] [--mix 0.5] [--steps 600] [--lr 1e-3] [--batch 16]
+                          [--seed 0] [--out DIR] [--show 8]
 
 Fine-tunes CHECKPOINT with plain PyTorch (AdamW, warm-up then cosine, gradient norm clipped at 1) on the
-colour questions of TRAIN_ITEMS (`criticloop world items` output: "What colour is the diamond?" about the
-image), and reports the accuracy of the colour word on the colour questions of HELDOUT_ITEMS (teacher
-forced), by the number of objects in the image. With --said the answer restates the object before its
-colour ("The diamond is purple."), so the word to look up is the one just written; with --mix each batch
-also carries that share of lookup_probe.py's text recall rows ("circle blue, cross red. cross red, circle
-blue."), which keeps a recall circuit that CHECKPOINT learned there (lookup_probe.py --pretrain pairs --out)
-from being trained away. --multi asks instead for every object whose shape is the only one of its kind,
-in a random order ("What colours are the cross and the circle?" "The cross is red, the circle is green."),
-so that a row supervises several lookups, as lookup_probe.py's pairs rows do; it then also reports the
-accuracy of the colour words after the first.
+--family questions of TRAIN_ITEMS (`criticloop world items` output: "What colour is the diamond?", "Is
+there a red cross?", "How many squares are there?" about the image), and reports the accuracy of the
+answer's last word (all of its tokens, teacher forced) on those of HELDOUT_ITEMS, by the number of objects
+in the image; --steps 0 scores CHECKPOINT as it is.
+
+Colour questions only: with --said the answer restates the object before its colour ("The diamond is
+purple."), so the word to look up is the one just written; --multi asks instead for every object whose
+shape is the only one of its kind, in a random order ("What colours are the cross and the circle?" "The
+cross is red, the circle is green."), so that a row supervises several lookups, as lookup_probe.py's pairs
+rows do; it reports the first colour word and the later ones.
+
+With --mix each batch also carries that share of lookup_probe.py's text recall rows ("circle blue, cross
+red. cross red, circle blue."), which keeps a recall circuit that CHECKPOINT learned there
+(lookup_probe.py --pretrain pairs --out) from being trained away.
 
 --listed makes the lookup over the image unnecessary: the answer first reads every object out of the image
-in reading order, shape first, as lookup_probe.py's pairs rows write them ("diamond yellow, circle blue."),
-then answers by looking the shape up in that text ("diamond yellow."). Reading out by position is what
-these models learn, and the text lookup is what lookup_probe.py's recall base learned. It reports the
-listing's words (teacher forced), the answer's colour word teacher forced after a true listing, and the
-answer's colour word when the model writes the whole answer itself (greedy).
+in reading order, shape first ("cross blue, square white, square red."), then restates the listing's
+entries of the asked shape, then answers ("... square white, square red. two."; `listed_answer`, the
+format of criticloop's `world::listed_answer`). Reading out by position is what these models learn, and
+the lookup is then one in text. It also reports the listing's tokens (teacher forced), how often the model
+writes the whole listing right, and the answer's last word when the model writes the answer itself
+(greedy), printing --show of those answers.
 """
-
 import argparse
 import collections
 import json

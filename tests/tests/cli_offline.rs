@@ -166,6 +166,32 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
         assert!(dir.join(example["images"][0].as_str().unwrap_or_default()).is_file());
     }
 
+    // listed answers read the scene out first (colour, presence, count); the rest are unchanged
+    let args =
+        ["world", "sft-data", "--seed", "5", "--count", "40", "--quality", "1", "--listed", "-o", &path("l.jsonl")];
+    let (ok, _, err) = pipe(&args, "")?;
+    assert!(ok, "{err}");
+    let listed: Vec<Value> =
+        std::fs::read_to_string(dir.join("l.jsonl"))?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+    let mut families = std::collections::BTreeSet::new();
+    for (example, plain) in listed.iter().zip(&sft) {
+        let row = rows.iter().find(|r| r["id"] == example["id"]).ok_or_else(|| anyhow::anyhow!("no row"))?;
+        let truth = world::parse_truth(row).ok_or_else(|| anyhow::anyhow!("no truth"))?;
+        let answer = example["chosen"][0]["content"].as_str().unwrap_or_default();
+        if matches!(truth.family, world::Family::Colour | world::Family::Presence | world::Family::Count) {
+            let expected = truth.answer.as_deref().unwrap_or_default();
+            let listing = world::text::listing(&truth.scene);
+            assert!(answer.starts_with(&listing) && answer.ends_with(&format!(" {expected}.")), "{answer}");
+            families.insert(format!("{:?}", truth.family));
+        } else {
+            assert_eq!(example["chosen"], plain["chosen"]);
+        }
+    }
+    assert_eq!(families.len(), 3, "{families:?}");
+    let args = ["world", "sft-data", "--count", "4", "--quality", "0.8", "--listed", "-o", &path("m.jsonl")];
+    let (ok, _, err) = pipe(&args, "")?;
+    assert!(!ok && err.contains("--listed") && err.contains("--quality 1"), "{err}");
+
     let (ok, _, err) = pipe(&["world", "items", "--families", "colour,bogus", "-o", &path("x.jsonl")], "")?;
     assert!(!ok && err.contains("--families: unknown family `bogus`"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,9 +1,11 @@
-//! Response text: canonical descriptions in a few phrasings, and imperfect responses sampled for training
-//! a middling policy and building critic data.
+//! Response text: canonical descriptions in a few phrasings, imperfect responses sampled for training a
+//! middling policy and building critic data, and listed short answers (the scene read out first).
 
 mod describe;
+mod listing;
 mod sample;
 
 pub(crate) use describe::join_and;
 pub use describe::{Phrasing, describe, describe_imperfect, describe_varied, describe_with};
+pub use listing::{listed_answer, listing};
 pub use sample::{hallucination, sample_response, wrong_answer};
