@@ -143,6 +143,7 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let items = world.items()?;
             let mut rng = SplitMix64::new(world.seed ^ 0x5f7);
             let rows = write_pairs(&items, &output, |item| {
+                // sampled even when listed, so that `rejected` stays the same as without --listed
                 let sampled = world::sample_response(item, &mut rng, quality);
                 let chosen = if listed { world::listed_answer(item).unwrap_or(sampled) } else { sampled };
                 let rejected = world::sample_response(item, &mut rng, quality / 2.0);

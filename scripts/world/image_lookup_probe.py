@@ -76,14 +76,14 @@ def listing(objects):
     return ", ".join(f"{o['shape']} {o['colour']}" for o in objects) + "."
 
 
-def listed_answer(answer, shape, objects):
+def listed_answer(family, answer, shape, objects):
     """The scene's listing, then its entries of the asked shape (or "cross none"), then the answer:
     "square red, cross blue. cross blue." for a colour question (the entry ends in the answer), "square red,
     cross blue. cross blue. no." for "Is there a red cross?", "... square white, square red. square white,
     square red. two." for "How many squares are there?"."""
     entries = [f"{shape} {o['colour']}" for o in objects if o["shape"] == shape] or [f"{shape} none"]
     looked_up = f"{listing(objects)} {', '.join(entries)}."
-    return looked_up if entries[0] == f"{shape} {answer}" and len(entries) == 1 else f"{looked_up} {answer}."
+    return looked_up if family == "colour" else f"{looked_up} {answer}."
 
 
 def generated_answer(model, rows, image, question):
@@ -108,14 +108,14 @@ def word_tokens(tok, answer, word):
 
 
 class Rows:
-    def __init__(self, checkpoint, said, listed):
+    def __init__(self, checkpoint, family, said, listed):
         self.proc = AutoProcessor.from_pretrained(checkpoint)
         self.tok = self.proc.tokenizer
-        self.said, self.listed = said, listed
+        self.family, self.said, self.listed = family, said, listed
 
     def answer(self, answer, shape, objects):
         if self.listed:  # objects are in reading order in the world's items
-            return listed_answer(answer, shape, objects)
+            return listed_answer(self.family, answer, shape, objects)
         return f"The {shape} is {answer}." if self.said else answer
 
     def encode(self, image, question, answer):
@@ -163,7 +163,7 @@ def main():
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
     rnd = random.Random(a.seed)
-    rows = Rows(a.checkpoint, a.said, a.listed)
+    rows = Rows(a.checkpoint, a.family, a.said, a.listed)
     model = LlavaOnevisionForConditionalGeneration.from_pretrained(a.checkpoint)
     train = family_rows(a.train_items, a.family)
     held = family_rows(a.heldout_items, a.family)

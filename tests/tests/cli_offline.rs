@@ -174,8 +174,8 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
     let listed: Vec<Value> =
         std::fs::read_to_string(dir.join("l.jsonl"))?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
     let mut families = std::collections::BTreeSet::new();
-    for (example, plain) in listed.iter().zip(&sft) {
-        let row = rows.iter().find(|r| r["id"] == example["id"]).ok_or_else(|| anyhow::anyhow!("no row"))?;
+    for ((example, plain), row) in listed.iter().zip(&sft).zip(&rows) {
+        assert_eq!(example["id"], row["id"]);
         let truth = world::parse_truth(row).ok_or_else(|| anyhow::anyhow!("no truth"))?;
         let answer = example["chosen"][0]["content"].as_str().unwrap_or_default();
         if matches!(truth.family, world::Family::Colour | world::Family::Presence | world::Family::Count) {

@@ -18,11 +18,21 @@
 use crate::scene::{Object, Scene, Shape};
 use crate::tasks::{Family, Item};
 
-/// The scene read out shape first, in reading order: "square red, cross blue.".
-pub fn listing(scene: &Scene) -> String {
+/// The scene's objects in reading order (generated scenes already are; a scene read back from data may not be).
+fn in_reading_order(scene: &Scene) -> Vec<&Object> {
     let mut objects: Vec<&Object> = scene.objects.iter().collect();
     objects.sort_by_key(|o| o.reading_key(scene.width));
-    let entries: Vec<String> = objects.iter().map(|o| format!("{} {}", o.shape.word(), o.colour.word())).collect();
+    objects
+}
+
+/// One object as the listing names it, shape first: "cross blue".
+fn entry(object: &Object) -> String {
+    format!("{} {}", object.shape.word(), object.colour.word())
+}
+
+/// The scene read out shape first, in reading order: "square red, cross blue.".
+pub fn listing(scene: &Scene) -> String {
+    let entries: Vec<String> = in_reading_order(scene).into_iter().map(entry).collect();
     format!("{}.", entries.join(", "))
 }
 
@@ -40,9 +50,8 @@ pub fn listed_answer(item: &Item) -> Option<String> {
     let answer = item.answer()?;
     let shape = asked_shape(&item.question)?;
     let scene = item.scene();
-    let mut objects: Vec<&Object> = scene.objects.iter().filter(|o| o.shape == shape).collect();
-    objects.sort_by_key(|o| o.reading_key(scene.width));
-    let mut entries: Vec<String> = objects.iter().map(|o| format!("{} {}", shape.word(), o.colour.word())).collect();
+    let mut entries: Vec<String> =
+        in_reading_order(scene).into_iter().filter(|o| o.shape == shape).map(entry).collect();
     if entries.is_empty() {
         entries.push(format!("{} none", shape.word()));
     }
