@@ -204,7 +204,9 @@ fn crc32(bytes: &[u8]) -> u32 {
 fn parity_llava_onevision_saved_checkpoint_loads_in_transformers_with_the_same_logits() -> Result<()> {
     let (model, _) = load()?;
     let original = llava_generate_fixtures().join("llava-ov");
-    let saved = std::env::temp_dir().join(format!("criticloop-llava-saved-{}", std::process::id()));
+    // unique to this run: a folder left behind by an earlier process with the same pid is never reused
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos();
+    let saved = std::env::temp_dir().join(format!("criticloop-llava-saved-{}-{nanos}", std::process::id()));
     model.save(&saved)?;
     // criticloop reads back what it wrote, strictly
     let reloaded = VisionModel::load(&saved, &LoadOptions { dtype: Dtype::F32, device: Device::Cpu })?;
@@ -217,6 +219,7 @@ fn parity_llava_onevision_saved_checkpoint_loads_in_transformers_with_the_same_l
     let stdout = compared.map_err(anyhow::Error::msg)?;
     let report: serde_json::Value = serde_json::from_str(stdout.lines().last().context("output")?)?;
     let diff = report["max_abs_logit_diff"].as_f64().context("max_abs_logit_diff")?;
-    assert!(diff < 1e-6, "transformers' logits of the saved checkpoint differ by {diff:e}");
+    assert!(diff < 1e-6, "transformers' logits of the saved checkpoint differ by {diff:e}: {report}");
+    assert_eq!(report["differing_weights"], serde_json::json!([]), "weights that differ after the round trip");
     Ok(())
 }
