@@ -162,7 +162,7 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             for item in items.iter().take(200) {
                 let (a, b) = (world::sample_response(item, &mut rng, 0.6), world::sample_response(item, &mut rng, 0.6));
                 corpus.push(critic_prompt(item, &a, &b)?);
-                corpus.push(world::pairwise_judgment(&item.truth, &a, &b).1);
+                corpus.push(world::pairwise_judgment(&item.question, &item.truth, &a, &b).1);
             }
             let settings = TokenizerSettings { vocab_size, ..TokenizerSettings::default() };
             let tokenizer = world::build_tokenizer(&corpus, &settings).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -195,7 +195,7 @@ fn critic_data(items: &[Item], seed: u64, quality: f64, pointwise_share: f64, ou
     write_pairs(items, output, |item| {
         if rng.chance(pointwise_share) {
             let response = world::sample_response(item, &mut rng, quality);
-            let (score, judgment) = world::pointwise_judgment(&item.truth, &response);
+            let (score, judgment) = world::pointwise_judgment(&item.question, &item.truth, &response);
             let reasons = judgment.lines().next().unwrap_or_default();
             let wrong = if score >= 50 { score / 4 } else { 100 - score / 4 };
             let prompt = critic_prompt_with("llava-critic/pointwise", &Fields::pointwise(&item.question, &response))?;
@@ -207,7 +207,7 @@ fn critic_data(items: &[Item], seed: u64, quality: f64, pointwise_share: f64, ou
             }));
         }
         let (a, b) = (world::sample_response(item, &mut rng, quality), world::sample_response(item, &mut rng, quality));
-        let (verdict, judgment) = world::pairwise_judgment(&item.truth, &a, &b);
+        let (verdict, judgment) = world::pairwise_judgment(&item.question, &item.truth, &a, &b);
         let wrong = match verdict {
             world::PairVerdict::First => "The better response: [2].",
             world::PairVerdict::Second | world::PairVerdict::Tie => "The better response: [1].",

@@ -51,9 +51,12 @@ async fn baseline_oracle_critic_judges_by_each_prompts_ground_truth() -> anyhow:
     for (question, raw, verdict) in &judged {
         let item = items.iter().find(|i| &i.question == question).expect("the prompt is a world item");
         // the judgment starts from what the prompt's ground truth says the image shows
-        let reference = match &item.truth.answer {
-            Some(answer) => format!("The answer is {}.", normalise_answer(answer)),
-            None => format!("The image shows the {}", item.objects()[0].full_name()),
+        let reference = match (&item.truth.answer, world::text::listing_and_lookup(question, &item.truth)) {
+            (Some(answer), Some((listing, entries))) => {
+                format!("{listing} {entries}. The answer is {}.", normalise_answer(answer))
+            }
+            (Some(answer), None) => format!("The answer is {}.", normalise_answer(answer)),
+            (None, _) => format!("The image shows the {}", item.objects()[0].full_name()),
         };
         assert!(raw.starts_with(&reference), "{question}: {raw}");
         // the fake policy's responses are all wrong, so the oracle ties every pair

@@ -89,7 +89,7 @@ fn baseline(request: &JudgeRequest) -> Option<Result<String, BackendError>> {
             "{ORACLE} needs prompts with a generated world's ground truth (a `world` field); this one has none"
         ))));
     };
-    Some(Ok(world::pairwise_judgment(&truth, &request.first, second).1))
+    Some(Ok(world::pairwise_judgment(&request.question, &truth, &request.first, second).1))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Critic instruction data from the ground truth, the LLaVA-Critic way. For two responses to an item, a
-//! pairwise judgment that first says what the image shows (the answer to a short question, or every
-//! object for a description), then what each response gets right, misses or invents, ending in
+//! pairwise judgment that first says what the image shows (the answer to a short question, after the
+//! scene read out and the asked shape looked up where the question names one, or every object for a
+//! description), then what each response gets right, misses or invents, ending in
 //! LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
 //! responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
 //! 100). The verdict is the oracle's ([`better`]), so a critic trained on this data learns the ground
@@ -20,7 +21,7 @@ use std::cmp::Ordering;
 use crate::scene::{Colour, Object, Size};
 use crate::score::{better, match_mentions, normalise_answer, parse_mentions, score_description};
 use crate::tasks::Truth;
-use crate::text::join_and;
+use crate::text::{join_and, listing_and_lookup};
 
 /// The ground truth's verdict on an ordered pair of responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,15 +96,24 @@ fn list(names: &[String]) -> String {
     if the.is_empty() { "nothing".to_string() } else { join_and(&the, " and ") }
 }
 
-/// What the image shows: "The answer is three." for a short question, "The image shows the large red
-/// circle and the small blue square." for a description.
+/// What the image shows: for a colour, presence or count question the scene read out and the asked
+/// shape looked up, then the answer ("cross blue, square white, square red. square white, square red. The
+/// answer is two."); for a relation "The answer is yes."; for a description "The image shows the large red
+/// circle and the small blue square.".
 ///
-/// A short question's reference is its answer alone. Listing the objects first, so that the answer would
-/// be a lookup in the critic's own list, made the reference answer no better (0.61 of 62 probe rows
-/// against 0.69) and the critic stopped telling wrong answers from right ones (session 10).
-fn reference(truth: &Truth) -> String {
+/// The listing is the listed answer's (`world::listed_answer`): a model that reads the scene out and looks
+/// the shape up in its own text answers colour questions right where a one-word answer stays near a
+/// random pick among the scene's colours (README, session 13). Listing the objects without the lookup made
+/// the reference answer no better (session 10).
+fn reference(question: &str, truth: &Truth) -> String {
     match &truth.answer {
-        Some(answer) => format!("The answer is {}.", normalise_answer(answer)),
+        Some(answer) => {
+            let answer = normalise_answer(answer);
+            match listing_and_lookup(question, truth) {
+                Some((listing, entries)) => format!("{listing} {entries}. The answer is {answer}."),
+                None => format!("The answer is {answer}."),
+            }
+        }
         None => {
             let names: Vec<String> = truth.scene.objects.iter().map(Object::full_name).collect();
             format!("The image shows {}.", list(&names))
@@ -143,7 +153,7 @@ fn sentence(label: &str, a: &Assessment) -> String {
 
 /// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what the
 /// image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
-pub fn pairwise_judgment(truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
+pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
     let verdict = PairVerdict::of(truth, first, second);
     let closing = match verdict {
         PairVerdict::First => "The better response: [1].",
@@ -152,13 +162,13 @@ pub fn pairwise_judgment(truth: &Truth, first: &str, second: &str) -> (PairVerdi
     };
     let a = sentence("Response 1", &assess(truth, first));
     let b = sentence("Response 2", &assess(truth, second));
-    (verdict, format!("{} {a} {b}\n{closing}", reference(truth)))
+    (verdict, format!("{} {a} {b}\n{closing}", reference(question, truth)))
 }
 
 /// The score (out of 100) the ground truth gives `response`, and the judgment a critic should write.
-pub fn pointwise_judgment(truth: &Truth, response: &str) -> (u32, String) {
+pub fn pointwise_judgment(question: &str, truth: &Truth, response: &str) -> (u32, String) {
     let a = assess(truth, response);
-    (a.score, format!("{} {}\nScore: {}", reference(truth), sentence("The response", &a), a.score))
+    (a.score, format!("{} {}\nScore: {}", reference(question, truth), sentence("The response", &a), a.score))
 }
 
 #[cfg(test)]
@@ -179,7 +189,7 @@ mod tests {
         let objects = d.objects();
         let perfect = describe(objects);
         let omitting = describe_imperfect(d.scene(), &[1], &[]);
-        let (v, text) = pairwise_judgment(&d.truth, &perfect, &omitting);
+        let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &omitting);
         assert_eq!(v, PairVerdict::First, "{text}");
         assert!(text.ends_with("The better response: [1]."), "{text}");
         assert!(text.contains(&format!("it misses the {}: score 80.", objects[1].full_name())), "{text}");
@@ -191,14 +201,14 @@ mod tests {
             names[0], names[1], names[2]
         );
         assert!(text.starts_with(&format!("The image shows {all}. {walked}")), "{text}");
-        let (v, text) = pairwise_judgment(&d.truth, &omitting, &perfect);
+        let (v, text) = pairwise_judgment(&d.question, &d.truth, &omitting, &perfect);
         assert_eq!(v, PairVerdict::Second);
         assert!(text.ends_with("The better response: [2]."), "{text}");
         // an object the image does not have is walked where the response mentions it
         let mut ghost = objects[0];
         ghost.colour = Colour::ALL.into_iter().find(|c| objects.iter().all(|o| o.colour != *c)).expect("a free colour");
         let inventing = describe_imperfect(d.scene(), &[2], &[ghost]);
-        let (v, text) = pairwise_judgment(&d.truth, &inventing, &perfect);
+        let (v, text) = pairwise_judgment(&d.question, &d.truth, &inventing, &perfect);
         assert_eq!(v, PairVerdict::Second, "{text}");
         let walked = format!(
             "Response 1 mentions the {}, which is in the image, the {}, which is in the image, and the {}, which is \
@@ -209,33 +219,43 @@ mod tests {
             names[2]
         );
         assert!(text.contains(&walked), "{text}");
-        let (v, text) = pairwise_judgment(&d.truth, &perfect, &perfect);
+        let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &perfect);
         assert_eq!(v, PairVerdict::Tie);
         assert!(text.ends_with("Two responses are equally good."), "{text}");
 
         let s = item(4, Family::Count);
         let answer = s.answer().expect("a short answer").to_string();
-        let (v, text) = pairwise_judgment(&s.truth, "zebra", &answer);
+        let (v, text) = pairwise_judgment(&s.question, &s.truth, "zebra", &answer);
         assert_eq!(v, PairVerdict::Second);
-        let reference = format!("The answer is {}. ", normalise_answer(&answer));
+        let (listing, entries) = listing_and_lookup(&s.question, &s.truth).expect("a count question is listed");
+        let reference = format!("{listing} {entries}. The answer is {}. ", normalise_answer(&answer));
         assert!(text.starts_with(&reference), "{text}");
         let wrong =
             format!("Response 1 answers \"zebra\"; the answer is \"{}\", so it is wrong.", normalise_answer(&answer));
         assert!(text.contains(&wrong), "{text}");
-        let (v, _) = pairwise_judgment(&s.truth, "zebra", "giraffe");
+        let (v, _) = pairwise_judgment(&s.question, &s.truth, "zebra", "giraffe");
         assert_eq!(v, PairVerdict::Tie, "two wrong answers tie");
+        // a listed response is judged by its answer, its last word
+        let listed = crate::text::listed_answer(&s).expect("a listed answer");
+        let (v, text) = pairwise_judgment(&s.question, &s.truth, &listed, "zebra");
+        assert_eq!(v, PairVerdict::First, "{text}");
+        let right = format!("Response 1 answers \"{}\"; the answer is", normalise_answer(&answer));
+        assert!(text.contains(&right) && text.contains("so it is correct."), "{text}");
+        let r = item(7, Family::Relation);
+        let (_, text) = pairwise_judgment(&r.question, &r.truth, "yes", "no");
+        assert!(text.starts_with("The answer is "), "a relation has no listing: {text}");
     }
 
     #[test]
     fn pointwise_scores_are_100_f1() {
         let d = item(5, Family::Describe);
-        let (score, text) = pointwise_judgment(&d.truth, &describe(d.objects()));
+        let (score, text) = pointwise_judgment(&d.question, &d.truth, &describe(d.objects()));
         assert_eq!(score, 100);
         assert!(text.ends_with("Score: 100"), "{text}");
-        let (score, _) = pointwise_judgment(&d.truth, &describe_imperfect(d.scene(), &[0], &[]));
+        let (score, _) = pointwise_judgment(&d.question, &d.truth, &describe_imperfect(d.scene(), &[0], &[]));
         // 2 of 3 named, nothing invented: precision 1, recall 2/3, F1 0.8
         assert_eq!(score, 80);
         let s = item(6, Family::Presence);
-        assert_eq!(pointwise_judgment(&s.truth, "maybe").0, 0);
+        assert_eq!(pointwise_judgment(&s.question, &s.truth, "maybe").0, 0);
     }
 }

@@ -13,7 +13,7 @@ fn critic_data_parses_to_the_ground_truths_verdicts_and_scores() {
     for item in &items {
         let a = sample_response(item, &mut rng, 0.6);
         let b = sample_response(item, &mut rng, 0.6);
-        let (verdict, text) = pairwise_judgment(&item.truth, &a, &b);
+        let (verdict, text) = pairwise_judgment(&item.question, &item.truth, &a, &b);
         let parsed = critic::parse(OutputFormat::CriticPairwise, &text);
         let want = match verdict {
             PairVerdict::First => Verdict::First,
@@ -23,7 +23,7 @@ fn critic_data_parses_to_the_ground_truths_verdicts_and_scores() {
         seen[verdict as usize] += 1;
         assert_eq!(parsed.verdict(), Some(&want), "{}: {text}", item.id);
 
-        let (score, text) = pointwise_judgment(&item.truth, &a);
+        let (score, text) = pointwise_judgment(&item.question, &item.truth, &a);
         let parsed = critic::parse(OutputFormat::CriticPointwise, &text);
         assert_eq!(parsed.verdict(), Some(&Verdict::Score { value: f64::from(score) }), "{}: {text}", item.id);
     }

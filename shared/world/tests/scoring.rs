@@ -105,6 +105,14 @@ fn sampled_responses_get_worse_with_lower_quality() {
     let (high, mid, low) =
         (sampled_f1(&descriptions, 0.8), sampled_f1(&descriptions, 0.5), sampled_f1(&descriptions, 0.0));
     assert!(1.0 > high && high > mid && mid > low && low > 0.0, "F1 {high} {mid} {low}");
+    // about a quarter of colour, presence and count answers are listed (the scene read out first), and are
+    // read by their last word: accuracy at quality 1 above covers them
+    let mut rng = SplitMix64::new(5);
+    let listed = questions
+        .iter()
+        .filter(|i| sample_response(i, &mut rng, 1.0).starts_with(&world::text::listing(i.scene())))
+        .count();
+    assert!((30..90).contains(&listed), "{listed} of 300 listed");
     let mid_accuracy = sampled_accuracy(&questions, 0.5);
     assert!((0.4..0.6).contains(&mid_accuracy), "{mid_accuracy}");
     // the same generator state gives the same response

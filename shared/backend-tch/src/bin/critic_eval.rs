@@ -152,7 +152,7 @@ fn main() -> Result<()> {
     let mut examples = Vec::new();
     for ((pair, swapped, first, second), text) in shown.iter().zip(&texts) {
         let item = &items[*pair];
-        let (oracle, reasons) = pairwise_judgment(&item.truth, first, second);
+        let (oracle, reasons) = pairwise_judgment(&item.question, &item.truth, first, second);
         let critic = critic::parse(template.format, text).verdict().and_then(critic::Verdict::preference);
         judgments.push(OrderedJudgment {
             pair: *pair,

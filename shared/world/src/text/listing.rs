@@ -16,7 +16,7 @@
 //! (README, "Session 13") carry over to data written here.
 
 use crate::scene::{Object, Scene, Shape};
-use crate::tasks::{Family, Item};
+use crate::tasks::{Family, Item, Truth};
 
 /// The scene's objects in reading order (generated scenes already are; a scene read back from data may not be).
 fn in_reading_order(scene: &Scene) -> Vec<&Object> {
@@ -44,22 +44,38 @@ fn asked_shape(question: &str) -> Option<Shape> {
 /// The listed answer to `item` (module documentation), or `None` for the families it does not cover
 /// (relations and descriptions) and for a question that names no shape.
 pub fn listed_answer(item: &Item) -> Option<String> {
-    if !matches!(item.family(), Family::Colour | Family::Presence | Family::Count) {
+    listed_with(&item.question, &item.truth, item.answer()?)
+}
+
+/// The listed answer to `question` about `truth`'s scene that ends in `answer`, right or not: the listing
+/// and the looked-up entries are the scene's, and a colour question's entry of the asked shape carries
+/// `answer` as its colour. A sampled wrong response is written with it, and `listed_answer` with the
+/// ground truth's answer.
+pub fn listed_with(question: &str, truth: &Truth, answer: &str) -> Option<String> {
+    let (listing, mut entries) = listing_and_lookup(question, truth)?;
+    if truth.family == Family::Colour {
+        let shape = asked_shape(question)?;
+        // a colour question names a shape the scene has once
+        entries = format!("{} {answer}", shape.word());
+        return Some(format!("{listing} {entries}."));
+    }
+    Some(format!("{listing} {entries}. {answer}."))
+}
+
+/// The scene's listing and the looked-up entries of the shape `question` asks about ("square white,
+/// square red", or "circle none"), for colour, presence and count questions; `None` otherwise.
+pub fn listing_and_lookup(question: &str, truth: &Truth) -> Option<(String, String)> {
+    if !matches!(truth.family, Family::Colour | Family::Presence | Family::Count) {
         return None;
     }
-    let answer = item.answer()?;
-    let shape = asked_shape(&item.question)?;
-    let scene = item.scene();
+    let shape = asked_shape(question)?;
+    let scene = &truth.scene;
     let mut entries: Vec<String> =
         in_reading_order(scene).into_iter().filter(|o| o.shape == shape).map(entry).collect();
     if entries.is_empty() {
         entries.push(format!("{} none", shape.word()));
     }
-    let looked_up = format!("{} {}.", listing(scene), entries.join(", "));
-    if item.family() == Family::Colour {
-        return Some(looked_up);
-    }
-    Some(format!("{looked_up} {answer}."))
+    Some((listing(scene), entries.join(", ")))
 }
 
 #[cfg(test)]
@@ -67,7 +83,6 @@ mod tests {
     use super::*;
     use crate::config::WorldConfig;
     use crate::scene::{Colour, Size};
-    use crate::tasks::Truth;
 
     fn object(shape: Shape, colour: Colour, x: u32, y: u32) -> Object {
         Object { shape, colour, size: Size::Small, x, y }
@@ -101,6 +116,18 @@ mod tests {
         assert_eq!(listed_answer(&count).as_deref(), Some("cross blue, square white, square red. cross blue. one."));
         let relation = item("Is the red square left of the blue cross?", Family::Relation, "yes", scene());
         assert_eq!(listed_answer(&relation), None);
+    }
+
+    #[test]
+    fn a_wrong_listed_answer_keeps_the_scene_and_ends_in_the_wrong_word() {
+        let colour = item("What colour is the cross?", Family::Colour, "blue", scene());
+        let wrong = listed_with(&colour.question, &colour.truth, "green");
+        assert_eq!(wrong.as_deref(), Some("cross blue, square white, square red. cross green."));
+        let count = item("How many squares are there?", Family::Count, "two", scene());
+        let wrong = listed_with(&count.question, &count.truth, "three");
+        assert_eq!(wrong.as_deref(), Some("cross blue, square white, square red. square white, square red. three."));
+        let lookup = listing_and_lookup(&count.question, &count.truth);
+        assert_eq!(lookup, Some(("cross blue, square white, square red.".into(), "square white, square red".into())));
     }
 
     #[test]

@@ -7,5 +7,5 @@ mod sample;
 
 pub(crate) use describe::join_and;
 pub use describe::{Phrasing, describe, describe_imperfect, describe_varied, describe_with};
-pub use listing::{listed_answer, listing};
+pub use listing::{listed_answer, listed_with, listing, listing_and_lookup};
 pub use sample::{hallucination, sample_response, wrong_answer};

@@ -2,6 +2,7 @@
 //! material of critic training pairs.
 
 use super::describe::describe_varied;
+use super::listing::listed_with;
 use crate::rng::SplitMix64;
 use crate::scene::{Colour, Object, Scene, Shape, Size};
 use crate::tasks::{Family, Item, number_word};
@@ -12,7 +13,9 @@ const MAX_HALLUCINATIONS: usize = 2;
 /// A response to `item` of roughly the given `quality` (clamped to `[0, 1]`; 1 is always right).
 ///
 /// Short questions: the right answer with probability `quality`, otherwise a wrong one of the same kind
-/// (`wrong_answer`), as "red", "Red." or "Red, I think." (the answer is always the first word).
+/// (`wrong_answer`), as "red", "Red.", "Red, I think." (the answer is the first word) or, for colour,
+/// presence and count questions, the listed answer that ends in it (`listed_with`: the scene read out, the
+/// asked shape looked up, then the answer; relations get "Yes." instead).
 /// Descriptions: each true object is left out with probability `0.7 (1 - quality)` and given the wrong
 /// size with probability `0.2 (1 - quality)`; up to two hallucinated objects are added, each with
 /// probability `0.6 (1 - quality)` (`hallucination`: never a true (colour, shape)); the result is phrased
@@ -25,10 +28,12 @@ pub fn sample_response(item: &Item, rng: &mut SplitMix64, quality: f64) -> Strin
             let word =
                 if rng.chance(miss) { wrong_answer(item.family(), answer, scene, rng) } else { answer.to_string() };
             let capital = capitalise(&word);
-            match rng.below(3) {
+            match rng.below(4) {
                 0 => word,
                 1 => format!("{capital}."),
-                _ => format!("{capital}, I think."),
+                2 => format!("{capital}, I think."),
+                // a policy trained on listed answers writes them (relations have none: one word there)
+                _ => listed_with(&item.question, &item.truth, &word).unwrap_or_else(|| format!("{capital}.")),
             }
         }
         None => {
