@@ -12,6 +12,9 @@ its most likely next token is the data's at:
 - mention-desc-in / -not: the word after "which is" in a walked description ("the red circle, which is in
   the image" / "which is not"), split by the right word;
 - score-desc: the first token of a description's "score N";
+- copy-short-agrees / -differs-{listed,one-word}: the first token of a response's answer in 'Response N
+  answers "X"' (a copy from the prompt), split by whether that answer is the reference's (a critic that
+  writes its own answer there is right only where they agree) and by the response's style;
 - verdict-short / verdict-desc: the number in "The better response: [N]." (the verdict given the decisions);
 - verdict-first-token-*: the first token of the verdict line ("The" or "Two": decided or tie).
 """
@@ -62,6 +65,16 @@ def main():
                 # the reference's answer, before the responses' sentences restate it
                 count("reference-short", p)
                 answered = True
+            elif family == "short" and proc.tokenizer.decode(ids[start:p]).endswith('answers "'):
+                text = proc.tokenizer.decode(ids[start:])
+                given = text[len(proc.tokenizer.decode(ids[start:p])):].split('"')[0]
+                expected = judgment.split("The answer is ")[1].split(".")[0]
+                # which response: the last "Response N" before it; listed responses have two full stops or more
+                before_text = proc.tokenizer.decode(ids[start:p])
+                n = "first" if before_text.rfind("Response 1") > before_text.rfind("Response 2") else "second"
+                response = r["prompt"][0]["content"].split(f"The {n} response: [")[1].split("]")[0]
+                style = "listed" if response.count(".") >= 2 else "one-word"
+                count(f"copy-short-{'agrees' if given == expected else 'differs'}-{style}", p)
             elif before.endswith("ĠwhichĠis"):
                 count("mention-desc-" + ("in" if toks[p] == "Ġin" else "not"), p)
             elif family == "desc" and toks[p - 1] == "Ġscore":
