@@ -55,8 +55,10 @@ def main():
             stats[kind][1] += 1
 
         answered = False
+        judged = proc.tokenizer.decode(ids[start:]) if family == "short" else ""
         for p in range(start, len(ids)):
             before = "".join(toks[max(0, p - 3):p])
+            prefix = proc.tokenizer.decode(ids[start:p]) if family == "short" else ""
             if before.endswith("ĠitĠis"):
                 count(f"decision-{family}-" + ("correct" if toks[p] == "Ġcorre" else "wrong"), p)
             elif before.endswith("Ġ[") and "better" in "".join(toks[p - 4:p]):
@@ -65,13 +67,11 @@ def main():
                 # the reference's answer, before the responses' sentences restate it
                 count("reference-short", p)
                 answered = True
-            elif family == "short" and proc.tokenizer.decode(ids[start:p]).endswith('answers "'):
-                text = proc.tokenizer.decode(ids[start:])
-                given = text[len(proc.tokenizer.decode(ids[start:p])):].split('"')[0]
+            elif family == "short" and prefix.endswith('answers "'):
+                given = judged[len(prefix):].split('"')[0]
                 expected = judgment.split("The answer is ")[1].split(".")[0]
                 # which response: the last "Response N" before it; listed responses have two full stops or more
-                before_text = proc.tokenizer.decode(ids[start:p])
-                n = "first" if before_text.rfind("Response 1") > before_text.rfind("Response 2") else "second"
+                n = "first" if prefix.rfind("Response 1") > prefix.rfind("Response 2") else "second"
                 response = r["prompt"][0]["content"].split(f"The {n} response: [")[1].split("]")[0]
                 style = "listed" if response.count(".") >= 2 else "one-word"
                 count(f"copy-short-{'agrees' if given == expected else 'differs'}-{style}", p)

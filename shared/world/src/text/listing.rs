@@ -52,12 +52,10 @@ pub fn listed_answer(item: &Item) -> Option<String> {
 /// `answer` as its colour. A sampled wrong response is written with it, and `listed_answer` with the
 /// ground truth's answer.
 pub fn listed_with(question: &str, truth: &Truth, answer: &str) -> Option<String> {
-    let (listing, mut entries) = listing_and_lookup(question, truth)?;
+    let (listing, entries) = listing_and_lookup(question, truth)?;
     if truth.family == Family::Colour {
-        let shape = asked_shape(question)?;
-        // a colour question names a shape the scene has once
-        entries = format!("{} {answer}", shape.word());
-        return Some(format!("{listing} {entries}."));
+        // a colour question names a shape the scene has once: its one entry, coloured `answer`
+        return Some(format!("{listing} {} {answer}.", asked_shape(question)?.word()));
     }
     Some(format!("{listing} {entries}. {answer}."))
 }
