@@ -14,7 +14,9 @@ its most likely next token is the data's at:
 - score-desc: the first token of a description's "score N";
 - copy-short-agrees / -differs-{listed,one-word}: the first token of a response's answer in 'Response N
   answers "X"' (a copy from the prompt), split by whether that answer is the reference's (a critic that
-  writes its own answer there is right only where they agree) and by the response's style;
+  writes its own answer there is right only where they agree) and by the response's style; recopy-short-*:
+  the same where the sentence after the reference repeats it (data since session 15 copies each answer
+  before the reference, then again beside it);
 - verdict-short / verdict-desc: the number in "The better response: [N]." (the verdict given the decisions);
 - verdict-first-token-*: the first token of the verdict line ("The" or "Two": decided or tie).
 """
@@ -74,7 +76,9 @@ def main():
                 n = "first" if prefix.rfind("Response 1") > prefix.rfind("Response 2") else "second"
                 response = r["prompt"][0]["content"].split(f"The {n} response: [")[1].split("]")[0]
                 style = "listed" if response.count(".") >= 2 else "one-word"
-                count(f"copy-short-{'agrees' if given == expected else 'differs'}-{style}", p)
+                # the first copy reads the response; the one after the reference repeats the critic's own copy
+                copy = "recopy" if answered else "copy"
+                count(f"{copy}-short-{'agrees' if given == expected else 'differs'}-{style}", p)
             elif before.endswith("ĠwhichĠis"):
                 count("mention-desc-" + ("in" if toks[p] == "Ġin" else "not"), p)
             elif family == "desc" and toks[p - 1] == "Ġscore":

@@ -2,20 +2,20 @@
 # fine-tuning of the world's tiny LLaVA with criticloop's own trainer (`criticloop-train dpo --loss sft`),
 # skipped when its checkpoint exists, then scored on the held-out rows.
 #
-#   train_stage OUT NAME BASE DATA STEPS SEED LR
+#   train_stage OUT NAME BASE DATA STEPS SEED LR [BATCH]     (BATCH: 16 unless given)
 #
 # Leaves OUT/NAME (a Hugging Face checkpoint with metrics.jsonl), OUT/NAME.log (the trainer's stderr) and
 # OUT/NAME/heldout.json (criticloop-heldout-eval on OUT/heldout.jsonl). Needs $bin (the release binaries).
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 
 train_stage() {
-  local out=$1 name=$2 base=$3 data=$4 steps=$5 seed=$6 lr=$7
+  local out=$1 name=$2 base=$3 data=$4 steps=$5 seed=$6 lr=$7 batch=${8:-16}
   if [ ! -f "$out/$name/model.safetensors" ]; then
-    log "$name: $(wc -l <"$data") rows, $steps steps"
+    log "$name: $(wc -l <"$data") rows, $steps steps at batch $batch"
     local start
     start=$(date +%s)
     "$bin/criticloop-train" dpo --loss sft --base "$base" --pairs "$data" --out "$out/$name" --lr "$lr" \
-      --batch-size 16 --max-steps "$steps" --schedule cosine --warmup-ratio 0.05 --max-grad-norm 1 \
+      --batch-size "$batch" --max-steps "$steps" --schedule cosine --warmup-ratio 0.05 --max-grad-norm 1 \
       --seed "$seed" --max-length 512 >/dev/null 2>"$out/$name.log"
     log "$name trained in $(($(date +%s) - start)) s"
   fi

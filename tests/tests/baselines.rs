@@ -50,7 +50,8 @@ async fn baseline_oracle_critic_judges_by_each_prompts_ground_truth() -> anyhow:
     assert_eq!(judged.len(), 6 * 3 * 2, "{view:#}");
     for (question, raw, verdict) in &judged {
         let item = items.iter().find(|i| &i.question == question).expect("the prompt is a world item");
-        // the judgment starts from what the prompt's ground truth says the image shows
+        // the judgment says what the prompt's ground truth says the image shows, after copying each short
+        // response's answer
         let reference = match (&item.truth.answer, world::text::listing_and_lookup(question, &item.truth)) {
             (Some(answer), Some((listing, entries))) => {
                 format!("{listing} {entries}. The answer is {}.", normalise_answer(answer))
@@ -58,7 +59,14 @@ async fn baseline_oracle_critic_judges_by_each_prompts_ground_truth() -> anyhow:
             (Some(answer), None) => format!("The answer is {}.", normalise_answer(answer)),
             (None, _) => format!("The image shows the {}", item.objects()[0].full_name()),
         };
-        assert!(raw.starts_with(&reference), "{question}: {raw}");
+        let at = raw.find(&reference).unwrap_or_else(|| panic!("{question}: no {reference:?} in {raw}"));
+        let copies = &raw[..at];
+        if item.truth.answer.is_some() {
+            let both = copies.starts_with("Response 1 ") && copies.contains(". Response 2 ") && copies.ends_with(". ");
+            assert!(both, "{question}: {raw}");
+        } else {
+            assert!(copies.is_empty(), "{question}: {raw}");
+        }
         // the fake policy's responses are all wrong, so the oracle ties every pair
         assert!(raw.ends_with("Two responses are equally good."), "{question}: {raw}");
         assert_eq!(verdict["verdict"]["kind"], "tie", "{verdict}");

@@ -1,8 +1,8 @@
 //! Critic instruction data from the ground truth, the LLaVA-Critic way. For two responses to an item, a
-//! pairwise judgment that first says what the image shows (the answer to a short question, after the
-//! scene read out and the asked shape looked up where the question names one, or every object for a
-//! description), then what each response gets right, misses or invents, ending in
-//! LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
+//! pairwise judgment that first copies each short response's answer, then says what the image shows (the
+//! answer to a short question, after the scene read out and the asked shape looked up where the question
+//! names one, or every object for a description), then what each response gets right, misses or invents,
+//! ending in LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
 //! responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
 //! 100). The verdict is the oracle's ([`better`]), so a critic trained on this data learns the ground
 //! truth's preferences, ties included; the score is 100 for a right short answer and 0 for a wrong one,
@@ -151,8 +151,23 @@ fn sentence(label: &str, a: &Assessment) -> String {
     format!("{label} mentions {mentions}; it misses {}: score {}.", list(&a.missed), a.score)
 }
 
-/// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what the
-/// image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
+/// A short response's answer copied from the response before anything else is written: "Response 1 answers
+/// \"two\". " (or "Response 1 gives no answer. "); nothing for a description.
+///
+/// A critic whose first copy of an answer came after its own reference answer wrote the reference where a
+/// differing response's answer belonged (session 14's probe: 1 of 11 differing answers of listed responses
+/// copied right), and then called the wrong answer correct. Copied first, the answer can only come from the
+/// response; the sentence after the reference copies it again from the critic's own text.
+fn copied(label: &str, a: &Assessment) -> String {
+    match &a.answer {
+        Some(ShortAnswer { given, .. }) if given.is_empty() => format!("{label} gives no answer. "),
+        Some(ShortAnswer { given, .. }) => format!("{label} answers \"{given}\". "),
+        None => String::new(),
+    }
+}
+
+/// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: each short
+/// response's answer, what the image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
 pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
     let verdict = PairVerdict::of(truth, first, second);
     let closing = match verdict {
@@ -160,15 +175,17 @@ pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &st
         PairVerdict::Second => "The better response: [2].",
         PairVerdict::Tie => "Two responses are equally good.",
     };
-    let a = sentence("Response 1", &assess(truth, first));
-    let b = sentence("Response 2", &assess(truth, second));
-    (verdict, format!("{} {a} {b}\n{closing}", reference(question, truth)))
+    let (a, b) = (assess(truth, first), assess(truth, second));
+    let copies = copied("Response 1", &a) + &copied("Response 2", &b);
+    let (a, b) = (sentence("Response 1", &a), sentence("Response 2", &b));
+    (verdict, format!("{copies}{} {a} {b}\n{closing}", reference(question, truth)))
 }
 
 /// The score (out of 100) the ground truth gives `response`, and the judgment a critic should write.
 pub fn pointwise_judgment(question: &str, truth: &Truth, response: &str) -> (u32, String) {
     let a = assess(truth, response);
-    (a.score, format!("{} {}\nScore: {}", reference(question, truth), sentence("The response", &a), a.score))
+    let (copy, reference) = (copied("The response", &a), reference(question, truth));
+    (a.score, format!("{copy}{reference} {}\nScore: {}", sentence("The response", &a), a.score))
 }
 
 #[cfg(test)]
@@ -228,8 +245,9 @@ mod tests {
         let (v, text) = pairwise_judgment(&s.question, &s.truth, "zebra", &answer);
         assert_eq!(v, PairVerdict::Second);
         let (listing, entries) = listing_and_lookup(&s.question, &s.truth).expect("a count question is listed");
+        let copies = format!("Response 1 answers \"zebra\". Response 2 answers \"{}\". ", normalise_answer(&answer));
         let reference = format!("{listing} {entries}. The answer is {}. ", normalise_answer(&answer));
-        assert!(text.starts_with(&reference), "{text}");
+        assert!(text.starts_with(&format!("{copies}{reference}")), "{text}");
         let wrong =
             format!("Response 1 answers \"zebra\"; the answer is \"{}\", so it is wrong.", normalise_answer(&answer));
         assert!(text.contains(&wrong), "{text}");
@@ -243,7 +261,10 @@ mod tests {
         assert!(text.contains(&right) && text.contains("so it is correct."), "{text}");
         let r = item(7, Family::Relation);
         let (_, text) = pairwise_judgment(&r.question, &r.truth, "yes", "no");
-        assert!(text.starts_with("The answer is "), "a relation has no listing: {text}");
+        let copies = "Response 1 answers \"yes\". Response 2 answers \"no\". The answer is ";
+        assert!(text.starts_with(copies), "a relation has no listing: {text}");
+        let (_, text) = pairwise_judgment(&r.question, &r.truth, "", "no");
+        assert!(text.starts_with("Response 1 gives no answer. Response 2 answers \"no\". "), "{text}");
     }
 
     #[test]
@@ -256,6 +277,9 @@ mod tests {
         // 2 of 3 named, nothing invented: precision 1, recall 2/3, F1 0.8
         assert_eq!(score, 80);
         let s = item(6, Family::Presence);
-        assert_eq!(pointwise_judgment(&s.question, &s.truth, "maybe").0, 0);
+        let (score, text) = pointwise_judgment(&s.question, &s.truth, "maybe");
+        assert_eq!(score, 0);
+        assert!(text.starts_with("The response answers \"maybe\". "), "{text}");
+        assert!(text.contains("The response answers \"maybe\"; the answer is"), "{text}");
     }
 }
