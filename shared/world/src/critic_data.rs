@@ -50,6 +50,18 @@ struct ShortAnswer {
     right: bool,
 }
 
+impl ShortAnswer {
+    /// "Response 1 answers \"two\"" or "Response 1 gives no answer": the same words where the judgment
+    /// first copies the answer and where it repeats the copy beside the reference.
+    fn said(&self, label: &str) -> String {
+        if self.given.is_empty() {
+            format!("{label} gives no answer")
+        } else {
+            format!("{label} answers \"{}\"", self.given)
+        }
+    }
+}
+
 /// What a response gets right and wrong, and its score out of 100: 100 for a right short answer and 0 for
 /// a wrong one, 100 x F1 for a description.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,13 +146,10 @@ fn reference(question: &str, truth: &Truth) -> String {
 /// numbers. A critic trained on sentences that listed what a response names, misses and invents as three
 /// sets copied its own reference list instead of the response's (session 9).
 fn sentence(label: &str, a: &Assessment) -> String {
-    if let Some(ShortAnswer { given, expected, right }) = &a.answer {
-        let judged = if *right { "correct" } else { "wrong" };
-        return if given.is_empty() {
-            format!("{label} gives no answer; the answer is \"{expected}\", so it is wrong.")
-        } else {
-            format!("{label} answers \"{given}\"; the answer is \"{expected}\", so it is {judged}.")
-        };
+    if let Some(answer) = &a.answer {
+        // an empty answer is never right
+        let judged = if answer.right { "correct" } else { "wrong" };
+        return format!("{}; the answer is \"{}\", so it is {judged}.", answer.said(label), answer.expected);
     }
     let walked: Vec<String> = a
         .mentioned
@@ -159,11 +168,7 @@ fn sentence(label: &str, a: &Assessment) -> String {
 /// copied right), and then called the wrong answer correct. Copied first, the answer can only come from the
 /// response; the sentence after the reference copies it again from the critic's own text.
 fn copied(label: &str, a: &Assessment) -> String {
-    match &a.answer {
-        Some(ShortAnswer { given, .. }) if given.is_empty() => format!("{label} gives no answer. "),
-        Some(ShortAnswer { given, .. }) => format!("{label} answers \"{given}\". "),
-        None => String::new(),
-    }
+    a.answer.as_ref().map(|answer| format!("{}. ", answer.said(label))).unwrap_or_default()
 }
 
 /// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: each short
