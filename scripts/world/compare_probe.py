@@ -15,9 +15,9 @@ stages train, with each response right with probability --right. Formats of the 
   sentence per response with the decision, the verdict), without the scene listing;
 - drill: the two decision sentences alone;
 - adjacent: the decision written right after the two words it compares ('"no" against "yes": wrong').
-It reports the loss every 50 steps, and at the end the decision word's accuracy (teacher forced) on 400
-held-out rows at an even prior, split by whether the response's answer is right, every 200 steps and at
-the end: a model that follows the prior scores near 1 on one side and near 0 on the other.
+It reports the loss every 50 steps, the decision word's accuracy (teacher forced) on 200 held-out rows
+at an even prior every 200 steps, and at the end on 400, split by whether the response's answer is
+right: a model that follows the prior scores near 1 on one side and near 0 on the other.
 """
 
 import argparse
@@ -26,7 +26,7 @@ import random
 import re
 
 import torch
-from lookup_probe import encode, logits_of, lr_at, padded, completion_loss
+from lookup_probe import encode, logits_of, train
 from question_probe import COLOURS
 from transformers import AutoTokenizer, LlavaOnevisionForConditionalGeneration
 
@@ -91,7 +91,7 @@ def accuracy(model, tok, fmt, count=400):
     return right
 
 
-def report(right):
+def summary(right):
     share = lambda v: f"{sum(v)}/{len(v)}"  # noqa: E731
     return f"'correct' where right {share(right[True])}, 'wrong' where wrong {share(right[False])}"
 
@@ -112,25 +112,9 @@ def main():
     rnd = random.Random(a.seed)
     tok = AutoTokenizer.from_pretrained(a.checkpoint)
     model = LlavaOnevisionForConditionalGeneration.from_pretrained(a.checkpoint)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
-    for step in range(a.steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(a.lr, step, a.steps)
-        batch = [encode(tok, *example(rnd, a.right, a.format)[:2]) for _ in range(a.batch)]
-        ids, mask = padded([b[0] for b in batch], tok.pad_token_id)
-        loss = completion_loss(logits_of(model, ids, mask), ids, mask, [b[1] for b in batch])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad()
-        if step % 50 == 0 or step == a.steps - 1:
-            print(f"step {step}: loss {loss.item():.4f}", flush=True)
-        if step % 200 == 199 and step != a.steps - 1:
-            model.eval()
-            print(f"step {step}: {report(accuracy(model, tok, a.format, 200))}", flush=True)
-            model.train()
-    model.eval()
-    print(f"{a.format} at prior {a.right}, {a.steps} steps: {report(accuracy(model, tok, a.format))}")
+    make = lambda: encode(tok, *example(rnd, a.right, a.format)[:2])  # noqa: E731
+    report = lambda last: summary(accuracy(model, tok, a.format, 400 if last else 200))  # noqa: E731
+    train(model, tok, a, a.steps, make, f"{a.format} at prior {a.right}", report, report_every=200)
 
 
 if __name__ == "__main__":

@@ -182,8 +182,10 @@ def summary(right):
     return f"{sum(every) / len(every):.3f} ({by_count})"
 
 
-def train(model, tok, a, steps, make, name, report=None):
-    """`steps` steps of AdamW at a.lr (lr_at's schedule) on batches of `make()` = (ids, start of the loss)."""
+def train(model, tok, a, steps, make, name, report=None, report_every=500):
+    """`steps` steps of AdamW at a.lr (lr_at's schedule) on batches of `make()` = (ids, start of the loss),
+    printing the loss every 50 steps and `report(last)` (in eval mode) every `report_every` steps and at
+    the end (`last` true)."""
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     for step in range(steps):
         for g in opt.param_groups:
@@ -197,9 +199,9 @@ def train(model, tok, a, steps, make, name, report=None):
         opt.zero_grad()
         if step % 50 == 0 or step == steps - 1:
             print(f"{name} step {step}: loss {loss.item():.4f}", flush=True)
-        if report and (step % 500 == 499 or step == steps - 1):
+        if report and (step % report_every == report_every - 1 or step == steps - 1):
             model.eval()
-            print(f"{name} step {step}: {report()}", flush=True)
+            print(f"{name} step {step}: {report(step == steps - 1)}", flush=True)
             model.train()
 
 
@@ -245,7 +247,7 @@ def main():
         vocab = tok.vocab_size  # the words, not the added special tokens
         train(model, tok, a, a.pretrain_steps, lambda: repeat_example(rnd, vocab), "pretrain repeat")
     elif a.pretrain == "pairs":
-        report = lambda: f"recall accuracy {pairs_accuracy(model, tok):.3f}"  # noqa: E731
+        report = lambda last: f"recall accuracy {pairs_accuracy(model, tok):.3f}"  # noqa: E731
         train(model, tok, a, a.pretrain_steps, lambda: pairs_example(tok, rnd), "pretrain pairs", report)
     task = lambda: encode(tok, *example(a.task, rnd, a.max_objects)[:2])  # noqa: E731
     mixed = lambda: pairs_example(tok, rnd) if rnd.random() < a.mix else task()  # noqa: E731
