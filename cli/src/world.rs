@@ -53,9 +53,10 @@ pub enum WorldCommand {
         /// answers (omitted and invented objects, wrong short answers).
         #[arg(long, default_value_t = 0.8)]
         quality: f64,
-        /// Answer colour, presence and count questions by reading the scene out first, then looking the
-        /// asked shape up in that text ("square red, cross blue. cross blue. no.": `world::listed_answer`);
-        /// needs --quality 1 (the listing is the ground truth's).
+        /// Answer short questions by reading the scene out first, then looking the asked shape up in that
+        /// text ("square red, cross blue. cross blue. no.": `world::listed_answer`); relations read each
+        /// object's grid cell out and look up the two named objects' cells ("... square red column three,
+        /// cross blue column six. yes."); needs --quality 1 (the listing is the ground truth's).
         #[arg(long)]
         listed: bool,
         /// The JSONL file; images go to `STEM-images/` beside it.

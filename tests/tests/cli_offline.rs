@@ -166,7 +166,8 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
         assert!(dir.join(example["images"][0].as_str().unwrap_or_default()).is_file());
     }
 
-    // listed answers read the scene out first (colour, presence, count); the rest are unchanged
+    // listed answers read the scene out first (colour, presence, count; relations with each object's
+    // cell); descriptions are unchanged
     let args =
         ["world", "sft-data", "--seed", "5", "--count", "40", "--quality", "1", "--listed", "-o", &path("l.jsonl")];
     let (ok, _, err) = pipe(&args, "")?;
@@ -178,16 +179,18 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
         assert_eq!(example["id"], row["id"]);
         let truth = world::parse_truth(row).ok_or_else(|| anyhow::anyhow!("no truth"))?;
         let answer = example["chosen"][0]["content"].as_str().unwrap_or_default();
-        if matches!(truth.family, world::Family::Colour | world::Family::Presence | world::Family::Count) {
-            let expected = truth.answer.as_deref().unwrap_or_default();
-            let listing = world::text::listing(&truth.scene);
+        if let Some(expected) = truth.answer.as_deref() {
+            let listing = match truth.family {
+                world::Family::Relation => world::text::positioned_listing(&truth.scene),
+                _ => world::text::listing(&truth.scene),
+            };
             assert!(answer.starts_with(&listing) && answer.ends_with(&format!(" {expected}.")), "{answer}");
             families.insert(format!("{:?}", truth.family));
         } else {
             assert_eq!(example["chosen"], plain["chosen"]);
         }
     }
-    assert_eq!(families.len(), 3, "{families:?}");
+    assert_eq!(families.len(), 4, "{families:?}");
     let args = ["world", "sft-data", "--count", "4", "--quality", "0.8", "--listed", "-o", &path("m.jsonl")];
     let (ok, _, err) = pipe(&args, "")?;
     assert!(!ok && err.contains("--listed") && err.contains("--quality 1"), "{err}");

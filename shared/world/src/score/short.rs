@@ -9,7 +9,9 @@
 //! then the entries of the asked shape, then the answer) gives its answer last: a response whose first
 //! sentence is such a listing and which goes on after it is read by its last word instead. So "cross blue,
 //! square red. square red. one." matches "one", and "cross blue, square red. cross blue." matches "blue".
-//! A listing alone ("cross blue.") answers nothing and is read by its first word, like any other text.
+//! A relation's listing gives each entry's grid cell ("cross blue row one column six, square red row two
+//! column three.") and is read the same way. A listing alone ("cross blue.") answers nothing and is read
+//! by its first word, like any other text.
 
 use crate::scene::{Colour, Shape};
 
@@ -27,12 +29,20 @@ pub fn normalise_answer(text: &str) -> String {
     }
 }
 
-/// Whether `text` (lower case) opens with a listing, "cross blue, square red.", and goes on after it.
+/// Whether `text` (lower case) opens with a listing, "cross blue, square red." or "cross blue row one
+/// column six, square red row two column three.", and goes on after it.
 fn is_listed(text: &str) -> bool {
     let Some((listing, rest)) = text.trim_start().split_once('.') else { return false };
+    let named = |shape: &str, colour: &str| Shape::from_word(shape).is_some() && Colour::from_word(colour).is_some();
     let entry = |e: &str| {
         let words: Vec<&str> = e.split_whitespace().collect();
-        matches!(words[..], [shape, colour] if Shape::from_word(shape).is_some() && Colour::from_word(colour).is_some())
+        match words[..] {
+            [shape, colour] => named(shape, colour),
+            [shape, colour, "row", row, "column", column] => {
+                named(shape, colour) && NUMBER_WORDS.contains(&row) && NUMBER_WORDS.contains(&column)
+            }
+            _ => false,
+        }
     };
     listing.split(',').all(entry) && rest.chars().any(|c| c.is_ascii_alphanumeric())
 }
@@ -71,6 +81,10 @@ mod tests {
         assert!(exact_match("cross blue, square red. cross blue.", "blue"));
         assert!(exact_match("Cross blue. circle none. no.", "no"));
         assert!(!exact_match("cross blue, square red. cross blue.", "red"), "the entry found decides");
+        let relation = "cross blue row one column six, square red row six column three. square red column three, \
+                        cross blue column six. yes.";
+        assert!(exact_match(relation, "yes"));
+        assert_eq!(normalise_answer("cross blue row one, square red. no."), "cross", "a cell is a row and a column");
         // a listing alone answers nothing, and ordinary text is still read by its first word
         assert_eq!(normalise_answer("cross blue."), "cross");
         assert_eq!(normalise_answer("Yes. There is a red cross."), "yes");

@@ -13,9 +13,9 @@ const MAX_HALLUCINATIONS: usize = 2;
 /// A response to `item` of roughly the given `quality` (clamped to `[0, 1]`; 1 is always right).
 ///
 /// Short questions: the right answer with probability `quality`, otherwise a wrong one of the same kind
-/// (`wrong_answer`), as "red", "Red.", "Red, I think." (the answer is the first word) or, for colour,
-/// presence and count questions, the listed answer that ends in it (`listed_with`: the scene read out, the
-/// asked shape looked up, then the answer; relations get "Yes." instead).
+/// (`wrong_answer`), as "red", "Red.", "Red, I think." (the answer is the first word) or the listed answer
+/// that ends in it (`listed_with`: the scene read out, the asked shape or, for a relation, the two named
+/// objects' cells looked up, then the answer).
 /// Descriptions: each true object is left out with probability `0.7 (1 - quality)` and given the wrong
 /// size with probability `0.2 (1 - quality)`; up to two hallucinated objects are added, each with
 /// probability `0.6 (1 - quality)` (`hallucination`: never a true (colour, shape)); the result is phrased
@@ -32,7 +32,7 @@ pub fn sample_response(item: &Item, rng: &mut SplitMix64, quality: f64) -> Strin
                 0 => word,
                 1 => format!("{capital}."),
                 2 => format!("{capital}, I think."),
-                // a policy trained on listed answers writes them (relations have none: one word there)
+                // a policy trained on listed answers writes them
                 _ => listed_with(&item.question, &item.truth, &word).unwrap_or_else(|| format!("{capital}.")),
             }
         }
