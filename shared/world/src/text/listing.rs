@@ -23,7 +23,7 @@ use crate::scene::{Object, Scene, Shape};
 use crate::tasks::{Family, Item, Truth};
 
 /// The scene's objects in reading order (generated scenes already are; a scene read back from data may not be).
-fn in_reading_order(scene: &Scene) -> Vec<&Object> {
+pub(super) fn in_reading_order(scene: &Scene) -> Vec<&Object> {
     let mut objects: Vec<&Object> = scene.objects.iter().collect();
     objects.sort_by_key(|o| o.reading_key(scene.width));
     objects

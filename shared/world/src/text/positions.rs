@@ -17,6 +17,7 @@
 //! the world asks about (centres at least `relation_gap` = one cell apart) start in different cells along
 //! the axis, in the order of their centres (`every_generated_relation_is_decided_by_the_looked_up_cells`).
 
+use super::listing::in_reading_order;
 use crate::scene::{Colour, Object, Relation, Scene, Shape, cell_side};
 use crate::tasks::{Truth, number_word};
 
@@ -40,9 +41,7 @@ fn positioned_entry(object: &Object, image_size: u32) -> String {
 /// The scene read out in reading order with each object's cell: "cross blue row one column six, square
 /// white row five column two.".
 pub fn positioned_listing(scene: &Scene) -> String {
-    let mut objects: Vec<&Object> = scene.objects.iter().collect();
-    objects.sort_by_key(|o| o.reading_key(scene.width));
-    let entries: Vec<String> = objects.iter().map(|o| positioned_entry(o, scene.width)).collect();
+    let entries: Vec<String> = in_reading_order(scene).into_iter().map(|o| positioned_entry(o, scene.width)).collect();
     format!("{}.", entries.join(", "))
 }
 
