@@ -54,11 +54,16 @@ pub enum WorldCommand {
         #[arg(long, default_value_t = 0.8)]
         quality: f64,
         /// Answer short questions by reading the scene out first, then looking the asked shape up in that
-        /// text ("square red, cross blue. cross blue. no.": `world::listed_answer`); relations read each
-        /// object's grid cell out and look up the two named objects' cells ("... square red column three,
-        /// cross blue column six. yes."); needs --quality 1 (the listing is the ground truth's).
+        /// text ("square red, cross blue. cross blue. no.": `world::listed_answer`); needs --quality 1 (the
+        /// listing is the ground truth's). Relations stay one word unless --listed-relations.
         #[arg(long)]
         listed: bool,
+        /// With --listed, relations too: each object's grid cell read out, then the two named objects'
+        /// cells ("... square red column three, cross blue column six. yes.":
+        /// `world::text::relation_listed_answer`). Off by default: it has not yet taught relations (README,
+        /// sessions 17-18).
+        #[arg(long, requires = "listed")]
+        listed_relations: bool,
         /// The JSONL file; images go to `STEM-images/` beside it.
         #[arg(short, long)]
         output: PathBuf,
@@ -135,7 +140,7 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let rows = critic_data(&items, world.seed, quality, pointwise_share, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
         }
-        WorldCommand::SftData { world, quality, listed, output } => {
+        WorldCommand::SftData { world, quality, listed, listed_relations, output } => {
             anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
             anyhow::ensure!(
                 !listed || quality == 1.0,
@@ -146,7 +151,9 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let rows = write_pairs(&items, &output, |item| {
                 // sampled even when listed, so that `rejected` stays the same as without --listed
                 let sampled = world::sample_response(item, &mut rng, quality);
-                let chosen = if listed { world::listed_answer(item).unwrap_or(sampled) } else { sampled };
+                let positioned = || world::text::relation_listed_answer(item).filter(|_| listed_relations);
+                let chosen =
+                    if listed { world::listed_answer(item).or_else(positioned).unwrap_or(sampled) } else { sampled };
                 let rejected = world::sample_response(item, &mut rng, quality / 2.0);
                 Ok(json!({
                     "prompt": [{"role": "user", "content": item.question}],

@@ -166,34 +166,42 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
         assert!(dir.join(example["images"][0].as_str().unwrap_or_default()).is_file());
     }
 
-    // listed answers read the scene out first (colour, presence, count; relations with each object's
-    // cell); descriptions are unchanged
-    let args =
-        ["world", "sft-data", "--seed", "5", "--count", "40", "--quality", "1", "--listed", "-o", &path("l.jsonl")];
-    let (ok, _, err) = pipe(&args, "")?;
-    assert!(ok, "{err}");
-    let listed: Vec<Value> =
-        std::fs::read_to_string(dir.join("l.jsonl"))?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
-    let mut families = std::collections::BTreeSet::new();
-    for ((example, plain), row) in listed.iter().zip(&sft).zip(&rows) {
-        assert_eq!(example["id"], row["id"]);
-        let truth = world::parse_truth(row).ok_or_else(|| anyhow::anyhow!("no truth"))?;
-        let answer = example["chosen"][0]["content"].as_str().unwrap_or_default();
-        if let Some(expected) = truth.answer.as_deref() {
+    // listed answers read the scene out first (colour, presence, count; with --listed-relations relations
+    // too, with each object's cell); descriptions, and relations without the flag, are unchanged
+    for (flags, listed_families) in [(&["--listed"][..], 3), (&["--listed", "--listed-relations"][..], 4)] {
+        let mut args = vec!["world", "sft-data", "--seed", "5", "--count", "40", "--quality", "1"];
+        args.extend(flags);
+        let out = path("l.jsonl");
+        args.extend(["-o", &out]);
+        let (ok, _, err) = pipe(&args, "")?;
+        assert!(ok, "{err}");
+        let listed: Vec<Value> =
+            std::fs::read_to_string(&out)?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+        let mut families = std::collections::BTreeSet::new();
+        for ((example, plain), row) in listed.iter().zip(&sft).zip(&rows) {
+            assert_eq!(example["id"], row["id"]);
+            let truth = world::parse_truth(row).ok_or_else(|| anyhow::anyhow!("no truth"))?;
+            let answer = example["chosen"][0]["content"].as_str().unwrap_or_default();
             let listing = match truth.family {
                 world::Family::Relation => world::text::positioned_listing(&truth.scene),
                 _ => world::text::listing(&truth.scene),
             };
-            assert!(answer.starts_with(&listing) && answer.ends_with(&format!(" {expected}.")), "{answer}");
-            families.insert(format!("{:?}", truth.family));
-        } else {
-            assert_eq!(example["chosen"], plain["chosen"]);
+            match truth.answer.as_deref() {
+                Some(expected) if answer.starts_with(&listing) => {
+                    assert!(answer.ends_with(&format!(" {expected}.")), "{answer}");
+                    families.insert(format!("{:?}", truth.family));
+                }
+                _ => assert_eq!(example["chosen"], plain["chosen"], "{flags:?}: {answer}"),
+            }
         }
+        assert_eq!(families.len(), listed_families, "{flags:?}: {families:?}");
     }
-    assert_eq!(families.len(), 4, "{families:?}");
     let args = ["world", "sft-data", "--count", "4", "--quality", "0.8", "--listed", "-o", &path("m.jsonl")];
     let (ok, _, err) = pipe(&args, "")?;
     assert!(!ok && err.contains("--listed") && err.contains("--quality 1"), "{err}");
+    let args = ["world", "sft-data", "--count", "4", "--quality", "1", "--listed-relations", "-o", &path("m.jsonl")];
+    let (ok, _, err) = pipe(&args, "")?;
+    assert!(!ok && err.contains("--listed-relations") && err.contains("--listed"), "{err}");
 
     let (ok, _, err) = pipe(&["world", "items", "--families", "colour,bogus", "-o", &path("x.jsonl")], "")?;
     assert!(!ok && err.contains("--families: unknown family `bogus`"), "{err}");

@@ -110,9 +110,7 @@ fn list(names: &[String]) -> String {
 
 /// What the image shows: for a colour, presence or count question the scene read out and the asked
 /// shape looked up, then the answer ("cross blue, square white, square red. square white, square red. The
-/// answer is two."); for a relation the scene read out with each object's grid cell, then the two named
-/// objects' cells along the asked axis, then the answer ("... square red column three, cross blue column
-/// six. The answer is yes."); for a description "The image shows the large red circle and the small blue
+/// answer is two."); for a relation the answer alone ("The answer is yes."); for a description "The image shows the large red circle and the small blue
 /// square.".
 ///
 /// The listing is the listed answer's (`world::listed_answer`): a model that reads the scene out and looks
@@ -268,9 +266,8 @@ mod tests {
         assert!(text.contains(&right) && text.contains("so it is correct."), "{text}");
         let r = item(7, Family::Relation);
         let (_, text) = pairwise_judgment(&r.question, &r.truth, "yes", "no");
-        let (listing, cells) = listing_and_lookup(&r.question, &r.truth).expect("a relation is listed with cells");
-        assert!(listing.starts_with(&crate::text::positioned_listing(r.scene())), "{listing}");
-        let reference = format!("{listing} {cells}. The answer is {}. ", r.answer().expect("yes or no"));
+        // relations are not listed (text/positions.rs): the reference is the answer alone
+        let reference = format!("The answer is {}. ", r.answer().expect("yes or no"));
         let copies = "Response 1 answers \"yes\". Response 2 answers \"no\". ";
         assert!(text.starts_with(&format!("{copies}{reference}")), "{text}");
         let (_, text) = pairwise_judgment(&r.question, &r.truth, "", "no");

@@ -9,8 +9,8 @@
 //! then the entries of the asked shape, then the answer) gives its answer last: a response whose first
 //! sentence is such a listing and which goes on after it is read by its last word instead. So "cross blue,
 //! square red. square red. one." matches "one", and "cross blue, square red. cross blue." matches "blue".
-//! A relation's listing gives each entry's grid cell ("cross blue row one column six, square red row two
-//! column three.") and is read the same way. A listing alone ("cross blue.") answers nothing and is read
+//! A relation's positioned listing (`world::text::relation_listed_answer`, each entry with its grid cell:
+//! "cross blue row one column six, square red row two column three.") is read the same way. A listing alone ("cross blue.") answers nothing and is read
 //! by its first word, like any other text.
 
 use crate::scene::{Colour, Shape};

@@ -12,6 +12,11 @@
 //! and shape (which `scripts/world/lookup_probe.py` showed learnable where a row supervises many lookups)
 //! and a comparison of two number words.
 //!
+//! It is written only on request (`world sft-data --listed-relations`); `listed_answer`, sampled responses
+//! and the critic's reference answer relations in one word. With it in the world stages (session 17) the
+//! model read rows but not columns and never looked the two named objects up right, and relations stayed
+//! at chance (README, sessions 17-18).
+//!
 //! Cells count from one, rows from the top and columns from the left, and an object is placed by the cell
 //! its box starts in (a large object covers 2 x 2 cells). On the grid that is always enough: two objects
 //! the world asks about (centres at least `relation_gap` = one cell apart) start in different cells along
@@ -19,7 +24,7 @@
 
 use super::listing::in_reading_order;
 use crate::scene::{Colour, Object, Relation, Scene, Shape, cell_side};
-use crate::tasks::{Truth, number_word};
+use crate::tasks::{Family, Item, Truth, number_word};
 
 /// An object's grid cell, counted from one: (row, column).
 fn cell(object: &Object, image_size: u32) -> (u32, u32) {
@@ -80,15 +85,57 @@ pub fn relation_listing_and_lookup(question: &str, truth: &Truth) -> Option<(Str
     Some((positioned_listing(scene), format!("{}, {}", looked_up(a)?, looked_up(b)?)))
 }
 
+/// The positioned listed answer to a relation question about `truth`'s scene that ends in `answer`, right
+/// or not: "cross blue row one column six, square red row six column three. square red column three, cross
+/// blue column six. yes."; `None` for other families and where [`relation_listing_and_lookup`] has none.
+pub fn relation_listed_with(question: &str, truth: &Truth, answer: &str) -> Option<String> {
+    if truth.family != Family::Relation {
+        return None;
+    }
+    let (listing, cells) = relation_listing_and_lookup(question, truth)?;
+    Some(format!("{listing} {cells}. {answer}."))
+}
+
+/// [`relation_listed_with`] the ground truth's answer.
+pub fn relation_listed_answer(item: &Item) -> Option<String> {
+    relation_listed_with(&item.question, &item.truth, item.answer()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::WorldConfig;
-    use crate::tasks::{Family, Item};
+    use crate::scene::Size;
 
     /// The number a cell word names ("one" to "six").
     fn number(word: &str) -> u32 {
         (1..=6).find(|n| super::word(*n) == word).unwrap_or_else(|| panic!("not a cell word: {word}"))
+    }
+
+    fn item(question: &str, family: Family, answer: &str) -> Item {
+        // a cross in the top row, two squares below (listing.rs's scene)
+        let object = |shape, colour, x, y| Object { shape, colour, size: Size::Small, x, y };
+        let objects = vec![
+            object(Shape::Square, Colour::Red, 19, 43),
+            object(Shape::Cross, Colour::Blue, 43, 3),
+            object(Shape::Square, Colour::White, 11, 35),
+        ];
+        let scene = Scene { width: 48, height: 48, objects };
+        let truth = Truth { family, answer: Some(answer.to_string()), scene, seed: 0 };
+        Item { id: "t".to_string(), question: question.to_string(), truth }
+    }
+
+    #[test]
+    fn relations_read_the_cells_out_then_look_the_two_objects_up() {
+        let relation = item("Is the red square left of the blue cross?", Family::Relation, "yes");
+        let listed = "cross blue row one column six, square white row five column two, square red row six column \
+                      three. square red column three, cross blue column six. yes.";
+        assert_eq!(relation_listed_answer(&relation).as_deref(), Some(listed));
+        let relation = item("Is the white square above the red square?", Family::Relation, "yes");
+        let listed = relation_listed_with(&relation.question, &relation.truth, "no").expect("a listed relation");
+        assert!(listed.ends_with(". square white row five, square red row six. no."), "{listed}");
+        let colour = item("What colour is the cross?", Family::Colour, "blue");
+        assert_eq!(relation_listed_answer(&colour), None);
     }
 
     #[test]

@@ -14,8 +14,8 @@ const MAX_HALLUCINATIONS: usize = 2;
 ///
 /// Short questions: the right answer with probability `quality`, otherwise a wrong one of the same kind
 /// (`wrong_answer`), as "red", "Red.", "Red, I think." (the answer is the first word) or the listed answer
-/// that ends in it (`listed_with`: the scene read out, the asked shape or, for a relation, the two named
-/// objects' cells looked up, then the answer).
+/// that ends in it (`listed_with`: the scene read out, the asked shape looked up, then the answer; a
+/// relation is never listed here).
 /// Descriptions: each true object is left out with probability `0.7 (1 - quality)` and given the wrong
 /// size with probability `0.2 (1 - quality)`; up to two hallucinated objects are added, each with
 /// probability `0.6 (1 - quality)` (`hallucination`: never a true (colour, shape)); the result is phrased

@@ -2,12 +2,13 @@
 
 use crate::scene::{Colour, Shape, Size};
 use crate::tasks::{Item, number_word};
-use crate::text::{Phrasing, describe_with, listed_answer};
+use crate::text::{Phrasing, describe_with, listed_answer, relation_listed_answer};
 
 /// Each item's question, short answer (bare, as "Yes." style and listed: the scene read out first), and
 /// its objects described in every phrasing, plus every attribute and number word. Callers add their own
-/// strings (critic prompts, ...). The listed answers give the tokenizer the number words after a space
-/// and the words of a relation's cells ("row two column one"), which it otherwise splits into pieces.
+/// strings (critic prompts, ...). The listed answers (relations' too, though only `world sft-data
+/// --listed-relations` writes those) give the tokenizer the number words after a space and the words of a
+/// relation's cells ("row two column one"), which it otherwise splits into pieces.
 pub fn world_corpus(items: &[Item]) -> Vec<String> {
     let mut corpus = Vec::new();
     for item in items {
@@ -16,7 +17,7 @@ pub fn world_corpus(items: &[Item]) -> Vec<String> {
             corpus.push(answer.to_string());
             corpus.push(format!("{answer}."));
         }
-        if let Some(listed) = listed_answer(item) {
+        if let Some(listed) = listed_answer(item).or_else(|| relation_listed_answer(item)) {
             corpus.push(listed);
         }
         for phrasing in Phrasing::ALL {
