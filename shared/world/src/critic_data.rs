@@ -110,8 +110,8 @@ fn list(names: &[String]) -> String {
 
 /// What the image shows: for a colour, presence or count question the scene read out and the asked
 /// shape looked up, then the answer ("cross blue, square white, square red. square white, square red. The
-/// answer is two."); for a relation the answer alone ("The answer is yes."); for a description "The image shows the large red circle and the small blue
-/// square.".
+/// answer is two."); for a relation the answer alone ("The answer is yes."); for a description "The image
+/// shows the large red circle and the small blue square.".
 ///
 /// The listing is the listed answer's (`world::listed_answer`): a model that reads the scene out and looks
 /// the shape up in its own text answers colour questions right where a one-word answer stays near a

@@ -10,8 +10,8 @@
 //! sentence is such a listing and which goes on after it is read by its last word instead. So "cross blue,
 //! square red. square red. one." matches "one", and "cross blue, square red. cross blue." matches "blue".
 //! A relation's positioned listing (`world::text::relation_listed_answer`, each entry with its grid cell:
-//! "cross blue row one column six, square red row two column three.") is read the same way. A listing alone ("cross blue.") answers nothing and is read
-//! by its first word, like any other text.
+//! "cross blue row one column six, square red row two column three.") is read the same way. A listing
+//! alone ("cross blue.") answers nothing and is read by its first word, like any other text.
 
 use crate::scene::{Colour, Shape};
 
