@@ -5,8 +5,8 @@
 HELDOUT is `criticloop world items` output. Every FAMILY (count or presence) question in it is
 answered greedily by `criticloop-heldout-eval` (the release binary under $CARGO_TARGET_DIR, five rows per
 call, since it keeps five examples) and the answer, "cross purple, diamond red. cross purple. yes.", is
-split at ". " and compared with the ground truth's listed answer (rebuilt here from the row's objects, as
-`world::listed_answer` writes it):
+split at ". " and compared with the ground truth's listed answer (image_lookup_probe.py's `listed_answer`,
+which writes `world::listed_answer`'s format from the row's objects), split the same way:
 - listing: the scene read out, shape first, in reading order;
 - lookup: the entries of the asked shape ("cross none" where there are none);
 - answer: the last word; and whether it follows the model's own lookup (count: the number of its looked-up
@@ -19,17 +19,19 @@ import os
 import subprocess
 import tempfile
 
-NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-SHAPES = ["circle", "square", "triangle", "diamond", "cross"]
+from image_lookup_probe import asked_shape, listed_answer
+from question_probe import NUMBERS
+
+
+def parts(answer):
+    """A listed answer's sentences: [listing, lookup, answer] ("cross purple, diamond red", "cross purple",
+    "yes")."""
+    return [x.strip() for x in answer.strip().rstrip(".").split(". ")]
 
 
 def truth_parts(row):
     world = row["world"]
-    objects = [(o["shape"], o["colour"]) for o in world["objects"]]
-    shape = next(s for s in SHAPES if any(w in (s, s + "s", s + "es") for w in row["question"].rstrip("?").split()))
-    listing = ", ".join(f"{s} {c}" for s, c in objects)
-    lookup = ", ".join(f"{s} {c}" for s, c in objects if s == shape) or f"{shape} none"
-    return listing, lookup, world["answer"]
+    return parts(listed_answer(world["family"], world["answer"], asked_shape(row["question"]), world["objects"]))
 
 
 def follows(family, question, lookup, word):
@@ -67,13 +69,12 @@ def main():
     counts = dict.fromkeys(["right", "listing", "lookup", "follows own lookup"], 0)
     for n, e in enumerate(answers):
         listing, lookup, truth = truth_parts(rows[e["id"]])
-        parts = [x.strip() for x in e["answer"].strip().rstrip(".").split(". ")]
-        own_lookup = parts[1] if len(parts) >= 2 else ""
-        word = parts[-1]
+        said = parts(e["answer"])
+        own_lookup = said[1] if len(said) >= 2 else ""
         counts["right"] += e["correct"]
-        counts["listing"] += parts[0] == listing
+        counts["listing"] += said[0] == listing
         counts["lookup"] += own_lookup == lookup
-        counts["follows own lookup"] += len(parts) >= 2 and follows(a.family, e["question"], own_lookup, word)
+        counts["follows own lookup"] += len(said) >= 2 and follows(a.family, e["question"], own_lookup, said[-1])
         if n < a.show:
             print(f"  {e['question']} | {e['answer'].strip()} | truth: {listing}. {lookup}. {truth}.")
     print(json.dumps({"family": a.family, "items": len(answers), **counts}))
