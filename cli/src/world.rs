@@ -151,7 +151,7 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let rows = write_pairs(&items, &output, |item| {
                 // sampled even when listed, so that `rejected` stays the same as without --listed
                 let sampled = world::sample_response(item, &mut rng, quality);
-                let positioned = || world::text::relation_listed_answer(item).filter(|_| listed_relations);
+                let positioned = || if listed_relations { world::text::relation_listed_answer(item) } else { None };
                 let chosen =
                     if listed { world::listed_answer(item).or_else(positioned).unwrap_or(sampled) } else { sampled };
                 let rejected = world::sample_response(item, &mut rng, quality / 2.0);

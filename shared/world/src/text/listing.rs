@@ -81,7 +81,7 @@ pub fn listing_and_lookup(question: &str, truth: &Truth) -> Option<(String, Stri
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::config::WorldConfig;
     use crate::scene::{Colour, Size};
@@ -90,14 +90,14 @@ mod tests {
         Object { shape, colour, size: Size::Small, x, y }
     }
 
-    fn item(question: &str, family: Family, answer: &str, objects: Vec<Object>) -> Item {
+    pub(in crate::text) fn item(question: &str, family: Family, answer: &str, objects: Vec<Object>) -> Item {
         let scene = Scene { width: 48, height: 48, objects };
         let truth = Truth { family, answer: Some(answer.to_string()), scene, seed: 0 };
         Item { id: "t".to_string(), question: question.to_string(), truth }
     }
 
     /// The scene of image_lookup_probe.py's third held-out item: a cross in the top row, two squares below.
-    fn scene() -> Vec<Object> {
+    pub(in crate::text) fn scene() -> Vec<Object> {
         vec![
             object(Shape::Square, Colour::Red, 19, 43),
             object(Shape::Cross, Colour::Blue, 43, 3),

@@ -105,24 +105,16 @@ pub fn relation_listed_answer(item: &Item) -> Option<String> {
 mod tests {
     use super::*;
     use crate::config::WorldConfig;
-    use crate::scene::Size;
+    use crate::text::listing::tests::scene;
 
     /// The number a cell word names ("one" to "six").
     fn number(word: &str) -> u32 {
         (1..=6).find(|n| super::word(*n) == word).unwrap_or_else(|| panic!("not a cell word: {word}"))
     }
 
+    /// A question about listing.rs's test scene: a cross in the top row, two squares below.
     fn item(question: &str, family: Family, answer: &str) -> Item {
-        // a cross in the top row, two squares below (listing.rs's scene)
-        let object = |shape, colour, x, y| Object { shape, colour, size: Size::Small, x, y };
-        let objects = vec![
-            object(Shape::Square, Colour::Red, 19, 43),
-            object(Shape::Cross, Colour::Blue, 43, 3),
-            object(Shape::Square, Colour::White, 11, 35),
-        ];
-        let scene = Scene { width: 48, height: 48, objects };
-        let truth = Truth { family, answer: Some(answer.to_string()), scene, seed: 0 };
-        Item { id: "t".to_string(), question: question.to_string(), truth }
+        crate::text::listing::tests::item(question, family, answer, scene())
     }
 
     #[test]
