@@ -35,6 +35,11 @@ pub enum WorldCommand {
         /// Share of a sampled response that is right (1: always right, 0: always wrong).
         #[arg(long, default_value_t = 0.6)]
         quality: f64,
+        /// The same for descriptions alone, where it is each mention's chance of being right (default:
+        /// --quality). 0.3 gives about as many mentions of absent objects as of present ones: an even
+        /// prior for the mention check ("which is not") while short answers keep --quality.
+        #[arg(long)]
+        describe_quality: Option<f64>,
         /// Share of the rows that are pointwise judgments (LLaVA-Critic's pointwise prompt, "Score: N" out
         /// of 100) instead of pairwise ones.
         #[arg(long, default_value_t = 0.25)]
@@ -130,13 +135,19 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             file.flush()?;
             eprintln!("{} items written to {}", items.len(), output.display());
         }
-        WorldCommand::CriticData { world, quality, pointwise_share, output } => {
+        WorldCommand::CriticData { world, quality, describe_quality, pointwise_share, output } => {
             anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
+            let describe_quality = describe_quality.unwrap_or(quality);
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&describe_quality),
+                "--describe-quality must be in [0, 1], got {describe_quality}"
+            );
             anyhow::ensure!(
                 (0.0..=1.0).contains(&pointwise_share),
                 "--pointwise-share must be in [0, 1], got {pointwise_share}"
             );
             let items = world.items()?;
+            let quality = Quality { short: quality, describe: describe_quality };
             let rows = critic_data(&items, world.seed, quality, pointwise_share, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
         }
@@ -198,9 +209,10 @@ fn critic_prompt(item: &Item, first: &str, second: &str) -> Result<String> {
 /// and the opposite verdict as `rejected` (so the file also serves DPO on the critic), or, for a
 /// `pointwise_share` of the items, one response with its pointwise judgment ("Score: N") as `chosen` and
 /// a score on the wrong side of 50 as `rejected`. Returns the number of rows.
-fn critic_data(items: &[Item], seed: u64, quality: f64, pointwise_share: f64, output: &Path) -> Result<usize> {
+fn critic_data(items: &[Item], seed: u64, quality: Quality, pointwise_share: f64, output: &Path) -> Result<usize> {
     let mut rng = SplitMix64::new(seed ^ 0xc417);
     write_pairs(items, output, |item| {
+        let quality = quality.of(item);
         if rng.chance(pointwise_share) {
             let response = world::sample_response(item, &mut rng, quality);
             let (score, judgment) = world::pointwise_judgment(&item.question, &item.truth, &response);
@@ -228,6 +240,19 @@ fn critic_data(items: &[Item], seed: u64, quality: f64, pointwise_share: f64, ou
             "verdict": format!("{verdict:?}").to_lowercase(),
         }))
     })
+}
+
+/// The quality responses are sampled at: one for short answers, one for descriptions.
+#[derive(Debug, Clone, Copy)]
+struct Quality {
+    short: f64,
+    describe: f64,
+}
+
+impl Quality {
+    fn of(self, item: &Item) -> f64 {
+        if item.truth.family.is_short() { self.short } else { self.describe }
+    }
 }
 
 /// Writes `row(item)` for every item as a JSONL line, with `id` and `images` (the item's image, written to

@@ -148,6 +148,31 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
         assert_eq!(row["parsed"]["verdict"]["value"].as_f64(), row["expected"].as_f64(), "{row}");
     }
 
+    // --describe-quality draws descriptions at their own quality: with short answers always right, every
+    // short pair is a tie, and only descriptions are decided
+    let mut decided = std::collections::BTreeMap::new();
+    for describe in [None, Some("0.3")] {
+        let out = path("q.jsonl");
+        let mut args = vec!["world", "critic-data", "--seed", "5", "--count", "60", "--quality", "1"];
+        args.extend(["--pointwise-share", "0", "-o", &out]);
+        if let Some(q) = describe {
+            args.extend(["--describe-quality", q]);
+        }
+        let (ok, _, err) = pipe(&args, "")?;
+        assert!(ok, "{err}");
+        for row in std::fs::read_to_string(&out)?.lines() {
+            let row: Value = serde_json::from_str(row)?;
+            let prompt = row["prompt"][0]["content"].as_str().unwrap_or_default();
+            let key = (describe, !prompt.contains(world::tasks::DESCRIBE_PROMPT));
+            *decided.entry(key).or_insert(0) += usize::from(row["verdict"] != "tie");
+        }
+    }
+    assert_eq!(decided[&(None, true)] + decided[&(None, false)] + decided[&(Some("0.3"), true)], 0, "{decided:?}");
+    assert!(decided[&(Some("0.3"), false)] >= 3, "{decided:?}");
+    let args = ["world", "critic-data", "--describe-quality", "2", "-o", &path("bad.jsonl")];
+    let (ok, _, err) = pipe(&args, "")?;
+    assert!(!ok && err.contains("--describe-quality"), "{err}");
+
     // fine-tuning data at quality 1 is the ground truth itself
     let args = ["world", "sft-data", "--seed", "5", "--count", "40", "--quality", "1", "-o", &path("sft.jsonl")];
     let (ok, _, err) = pipe(&args, "")?;
