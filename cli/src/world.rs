@@ -35,9 +35,9 @@ pub enum WorldCommand {
         /// Share of a sampled response that is right (1: always right, 0: always wrong).
         #[arg(long, default_value_t = 0.6)]
         quality: f64,
-        /// The same for descriptions alone, where it is each mention's chance of being right (default:
-        /// --quality). 0.3 gives about as many mentions of absent objects as of present ones: an even
-        /// prior for the mention check ("which is not") while short answers keep --quality.
+        /// The same for descriptions alone (the lower, the more objects left out, mis-sized or invented;
+        /// default: --quality). At 0.3 about half the mentions are of objects the image lacks: an even
+        /// prior for the mention check ("which is not"), while short answers keep --quality.
         #[arg(long)]
         describe_quality: Option<f64>,
         /// Share of the rows that are pointwise judgments (LLaVA-Critic's pointwise prompt, "Score: N" out
