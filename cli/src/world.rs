@@ -33,16 +33,16 @@ pub enum WorldCommand {
         #[command(flatten)]
         world: WorldArgs,
         /// Share of a sampled response that is right (1: always right, 0: always wrong).
-        #[arg(long, default_value_t = 0.6)]
+        #[arg(long, default_value_t = 0.6, value_parser = unit_interval)]
         quality: f64,
         /// The same for descriptions alone (the lower, the more objects left out, mis-sized or invented;
         /// default: --quality). At 0.3 about half the mentions are of objects the image lacks: an even
         /// prior for the mention check ("which is not"), while short answers keep --quality.
-        #[arg(long)]
+        #[arg(long, value_parser = unit_interval)]
         describe_quality: Option<f64>,
         /// Share of the rows that are pointwise judgments (LLaVA-Critic's pointwise prompt, "Score: N" out
         /// of 100) instead of pairwise ones.
-        #[arg(long, default_value_t = 0.25)]
+        #[arg(long, default_value_t = 0.25, value_parser = unit_interval)]
         pointwise_share: f64,
         /// The JSONL file; images go to `IMAGES/` beside it.
         #[arg(short, long)]
@@ -56,7 +56,7 @@ pub enum WorldCommand {
         world: WorldArgs,
         /// Share of the answer that is right: 1 gives the ground truth, lower values a middling policy's
         /// answers (omitted and invented objects, wrong short answers).
-        #[arg(long, default_value_t = 0.8)]
+        #[arg(long, default_value_t = 0.8, value_parser = unit_interval)]
         quality: f64,
         /// Answer short questions by reading the scene out first, then looking the asked shape up in that
         /// text ("square red, cross blue. cross blue. no.": `world::listed_answer`); needs --quality 1 (the
@@ -136,23 +136,12 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             eprintln!("{} items written to {}", items.len(), output.display());
         }
         WorldCommand::CriticData { world, quality, describe_quality, pointwise_share, output } => {
-            anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
-            let describe_quality = describe_quality.unwrap_or(quality);
-            anyhow::ensure!(
-                (0.0..=1.0).contains(&describe_quality),
-                "--describe-quality must be in [0, 1], got {describe_quality}"
-            );
-            anyhow::ensure!(
-                (0.0..=1.0).contains(&pointwise_share),
-                "--pointwise-share must be in [0, 1], got {pointwise_share}"
-            );
             let items = world.items()?;
-            let quality = Quality { short: quality, describe: describe_quality };
+            let quality = Quality { short: quality, describe: describe_quality.unwrap_or(quality) };
             let rows = critic_data(&items, world.seed, quality, pointwise_share, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
         }
         WorldCommand::SftData { world, quality, listed, listed_relations, output } => {
-            anyhow::ensure!((0.0..=1.0).contains(&quality), "--quality must be in [0, 1], got {quality}");
             anyhow::ensure!(
                 !listed || quality == 1.0,
                 "--listed writes the ground truth's listing: it needs --quality 1, got {quality}"
@@ -242,6 +231,12 @@ fn critic_data(items: &[Item], seed: u64, quality: Quality, pointwise_share: f64
     })
 }
 
+/// A quality or a share, checked as clap parses the flag so that the error names it: a number in [0, 1].
+fn unit_interval(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&value) { Ok(value) } else { Err(format!("must be in [0, 1], got {value}")) }
+}
+
 /// The quality responses are sampled at: one for short answers, one for descriptions.
 #[derive(Debug, Clone, Copy)]
 struct Quality {
@@ -285,4 +280,20 @@ fn create(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
     }
     let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     Ok(std::io::BufWriter::new(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unit_interval;
+
+    #[test]
+    fn unit_interval_takes_zero_to_one_only() {
+        assert_eq!(unit_interval("0"), Ok(0.0));
+        assert_eq!(unit_interval("0.3"), Ok(0.3));
+        assert_eq!(unit_interval("1"), Ok(1.0));
+        assert_eq!(unit_interval("2"), Err("must be in [0, 1], got 2".to_string()));
+        assert!(unit_interval("-0.1").is_err());
+        assert!(unit_interval("NaN").is_err());
+        assert!(unit_interval("half").is_err());
+    }
 }
