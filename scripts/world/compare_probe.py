@@ -26,7 +26,7 @@ import random
 import re
 
 import torch
-from lookup_probe import encode, logits_of, train
+from lookup_probe import completion_offsets, encode, logits_of, token_at, train
 from question_probe import COLOURS
 from transformers import AutoTokenizer, LlavaOnevisionForConditionalGeneration
 
@@ -65,16 +65,11 @@ def example(rnd, right_share, fmt):
 
 
 def decision_positions(tok, prompt, body):
-    """(ids, positions of the first token of each decision word) of a row: the tokens that start
-    " correct" / " wrong" in the completion, found by character offset (the world tokenizer may split a
-    word into several tokens)."""
-    user = [{"role": "user", "content": prompt}]
-    text = tok.apply_chat_template(user + [{"role": "assistant", "content": body}], tokenize=False)
-    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-    head = len(tok.apply_chat_template(user, add_generation_prompt=True, tokenize=False))
+    """(ids, positions of the first token of each decision word): the tokens that start " correct" /
+    " wrong" in the completion."""
+    ids, offsets, head = completion_offsets(tok, prompt, body)
     starts = [head + m.start() for m in re.finditer(r"(?<=[ :]) ?(correct|wrong)\b", body)]
-    positions = [next(i for i, (a, b) in enumerate(enc["offset_mapping"]) if a <= c < b) for c in starts]
-    return enc["input_ids"], positions
+    return ids, [token_at(offsets, c) for c in starts]
 
 
 def accuracy(model, tok, fmt, count=400):

@@ -107,6 +107,22 @@ def encode(tok, prompt, answer):
     return full, len(head)
 
 
+def completion_offsets(tok, prompt, answer):
+    """(ids, each token's character span, where the answer starts) of the chat-formatted row: for finding
+    the tokens of a word or a span of `answer` by its character offset (the world tokenizer may split a
+    word into several tokens)."""
+    user = [{"role": "user", "content": prompt}]
+    text = tok.apply_chat_template(user + [{"role": "assistant", "content": answer}], tokenize=False)
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    head = len(tok.apply_chat_template(user, add_generation_prompt=True, tokenize=False))
+    return enc["input_ids"], enc["offset_mapping"], head
+
+
+def token_at(offsets, char):
+    """The position of the token that holds character `char`."""
+    return next(i for i, (a, b) in enumerate(offsets) if a <= char < b)
+
+
 class PlainGpt(torch.nn.Module):
     """A textbook causal transformer (learned absolute positions, pre-norm LayerNorm, PyTorch's own layers),
     128 wide with 4 heads: the control for whether a failure is Qwen2's configuration or the task's."""

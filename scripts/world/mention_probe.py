@@ -43,7 +43,7 @@ import random
 import re
 
 import torch
-from lookup_probe import encode, logits_of, train
+from lookup_probe import completion_offsets, encode, logits_of, token_at, train
 from question_probe import COLOURS, SHAPES
 from transformers import AutoTokenizer, LlavaOnevisionForConditionalGeneration
 
@@ -135,30 +135,23 @@ def example(rnd, quality, fmt, scene_in_prompt=False):
 
 def decision_positions(tok, prompt, body):
     """(ids, positions of the first token of each decision word: " in" / " not" after "which is")."""
-    user = [{"role": "user", "content": prompt}]
-    text = tok.apply_chat_template(user + [{"role": "assistant", "content": body}], tokenize=False)
-    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-    head = len(tok.apply_chat_template(user, add_generation_prompt=True, tokenize=False))
+    ids, offsets, head = completion_offsets(tok, prompt, body)
     starts = [head + m.start(1) - 1 for m in re.finditer(r"which is (in|not)\b", body)]
-    positions = [next(i for i, (a, b) in enumerate(enc["offset_mapping"]) if a <= c < b) for c in starts]
-    return enc["input_ids"], positions
+    return ids, [token_at(offsets, c) for c in starts]
 
 
 def lookups(tok, prompt, body):
     """(ids, [(which lookup, positions of its tokens)]) of a row: what follows "the image's circles: "
-    ("shape") or "red ones: " ("colour"), or in the keyed format a mention's ": " ("shape"), up to the
-    next "; ", leading space included."""
-    user = [{"role": "user", "content": prompt}]
-    text = tok.apply_chat_template(user + [{"role": "assistant", "content": body}], tokenize=False)
-    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
-    head = len(tok.apply_chat_template(user, add_generation_prompt=True, tokenize=False))
+    ("shape"), "red ones: " ("colour") or "small ones: " ("size"), or in the keyed format a mention's ": "
+    ("shape"), up to the next "; ", leading space included."""
+    ids, offsets, head = completion_offsets(tok, prompt, body)
     found = []
     for m in re.finditer(r"(?:(\w+) ones)?: ([^:;]*);(?= which is| \w+ ones:)", body):
         start, end = head + m.start(2) - 1, head + m.end(2)
-        positions = [i for i, (a, b) in enumerate(enc["offset_mapping"]) if start <= a and b <= end]
+        positions = [i for i, (a, b) in enumerate(offsets) if start <= a and b <= end]
         which = "shape" if not m.group(1) else "size" if m.group(1) in ("small", "large") else "colour"
         found.append((which, positions))
-    return enc["input_ids"], found
+    return ids, found
 
 
 def accuracy(model, tok, fmt, quality, scene_in_prompt, count=400):
