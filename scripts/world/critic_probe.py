@@ -9,9 +9,12 @@ its most likely next token is the data's at:
 - decision-short-correct / -wrong: the word after "so it is" (the comparison of a response's answer with
   the reference), split by the right word;
 - reference-desc: every token of "The image shows ..." (the critic's own description of the image);
-- mention-desc-in / -not: the word after "which is" in a walked description ("the red circle, which is in
-  the image" / "which is not"), split by the right word;
+- mention-desc-in / -not: the word after "which is" in a walked description ("circle red small: none; which
+  is not" / "which is in the image"), split by the right word;
 - score-desc: the first token of a description's "score N";
+- lookup-desc / lookup-desc-token: each mention's lookup of the image's objects of its shape ("circle red
+  small: circle red large, circle blue small; which is"), from the colon to the semicolon, right in full and
+  token by token (data since session 21 walks descriptions shape first with this lookup);
 - copy-short-agrees / -differs-{listed,one-word}: the first token of a response's answer in 'Response N
   answers "X"' (a copy from the prompt), split by whether that answer is the reference's (a critic that
   writes its own answer there is right only where they agree) and by the response's style; recopy-short-*:
@@ -84,6 +87,19 @@ def main():
             elif family == "desc" and toks[p - 1] == "Ġscore":
                 count("score-desc", p)
         if family == "desc":
+            # each mention's lookup, "circle red small: circle red large; which is": the tokens after the colon
+            # up to the semicolon, right in full and token by token
+            for c in range(start, len(ids) - 3):
+                if not toks[c].endswith(":"):
+                    continue
+                q = next((q for q in range(c + 1, len(ids)) if ";" in toks[q] or ":" in toks[q]), None)
+                if q is None or ":" in toks[q] or not toks[q + 1].startswith("Ġwhich"):
+                    continue  # ": score N." or an unfinished walk
+                hits = [bool(predicted[p - 1] == ids[p]) for p in range(c + 1, q + 1)]
+                stats["lookup-desc"][0] += int(all(hits))
+                stats["lookup-desc"][1] += 1
+                for p in range(c + 1, q + 1):
+                    count("lookup-desc-token", p)
             # "The image shows ... ." up to its full stop
             for p in range(start + 3, len(ids)):
                 count("reference-desc", p)

@@ -26,7 +26,8 @@ in another colour; both lists in one seeded reading order. Formats of each menti
 - keyed: the image's list written shape first ("circle red large"), each mention restated the same way
   and followed by the image's entries of its shape in that form ("circle red small: circle red large;
   which is not"), so the words compared sit in the same order a fixed distance apart, and each lookup is
-  the key-first kind session 12's recall learned (find the shape, read on);
+  the key-first kind session 12's recall learned (find the shape, read on); lists are joined by commas
+  ("circle red large, square blue small") as in the critic data (`world::critic_data`, session 21);
 - filter / filter3: lookup's shape step, then the mention's colour kept ("..., the image's circles: the
   large red circle; red ones: the large red circle; which is not"), and in filter3 its size too ("small
   ones: none"), so a mention the image lacks ends in "none" at some step.
@@ -125,11 +126,13 @@ def example(rnd, quality, fmt, scene_in_prompt=False):
     missed = [name(o, fmt) for o in image if not any(m[4] == "in" and m[2] == o[2] and m[1] == o[1]
                                                       for m in mentions)]
     f1 = 2 * hits / (len(mentions) + len(image)) if mentions else 0.0
-    listed = join_and([name(o, fmt) for o in image])
+    # the keyed format is the critic data's (world::critic_data) since session 21: lists joined by commas
+    names = (lambda xs: ", ".join(xs)) if fmt == "keyed" else join_and
+    listed = names([name(o, fmt) for o in image])
     if scene_in_prompt:
         prompt = f"The image: {listed}. {prompt}"
     body = (f"The image shows {listed}. The response mentions {join_and(walked, ', and ') if walked else 'nothing'}; "
-            f"it misses {join_and(missed) if missed else 'nothing'}: score {round(100 * f1)}.")
+            f"it misses {names(missed) if missed else 'nothing'}: score {round(100 * f1)}.")
     return prompt, body, [m[4] for m in mentions]
 
 

@@ -18,10 +18,10 @@
 
 use std::cmp::Ordering;
 
-use crate::scene::{Colour, Object, Size};
+use crate::scene::Object;
 use crate::score::{better, match_mentions, normalise_answer, parse_mentions, score_description};
 use crate::tasks::Truth;
-use crate::text::{join_and, listing_and_lookup};
+use crate::text::{in_reading_order, join_and, keyed_name, listing_and_lookup};
 
 /// The ground truth's verdict on an ordered pair of responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,18 +62,34 @@ impl ShortAnswer {
     }
 }
 
+/// One object a description mentions, as the judgment walks it: the mention in its words, shape first
+/// ("circle red small", or "circle" where it gives neither colour nor size), the image's objects of that
+/// shape in the same form ("circle red large, circle blue small", or "none"), and whether the image has it.
+#[derive(Debug, Clone, PartialEq)]
+struct Checked {
+    words: String,
+    same_shape: String,
+    seen: bool,
+}
+
 /// What a response gets right and wrong, and its score out of 100: 100 for a right short answer and 0 for
 /// a wrong one, 100 x F1 for a description.
 #[derive(Debug, Clone, PartialEq)]
 struct Assessment {
     /// Short answers only.
     answer: Option<ShortAnswer>,
-    /// Descriptions: each object the response mentions, in its order and in its words ("large red circle",
-    /// or "circle" where it gives neither size nor colour), and whether the image has it; then the image's
-    /// objects it leaves out.
-    mentioned: Vec<(String, bool)>,
+    /// Descriptions: each object the response mentions, in its order; then the image's objects it leaves
+    /// out, shape first, in reading order.
+    mentioned: Vec<Checked>,
     missed: Vec<String>,
     score: u32,
+}
+
+/// "circle red large": an object named shape first with every attribute a mention can carry, so that a
+/// mention the image does not have ("cross purple small" where it shows a large one) never reads the same
+/// as one it does.
+fn keyed(object: &Object) -> String {
+    keyed_name(object.shape, Some(object.colour), Some(object.size))
 }
 
 fn assess(truth: &Truth, response: &str) -> Assessment {
@@ -84,34 +100,38 @@ fn assess(truth: &Truth, response: &str) -> Assessment {
         return Assessment { answer, mentioned: vec![], missed: vec![], score: 100 * u32::from(right) };
     }
     let objects = &truth.scene.objects;
+    let in_order = in_reading_order(&truth.scene);
     let mentions = parse_mentions(response);
     let matches = match_mentions(&mentions, objects);
     let mentioned = mentions
         .iter()
         .zip(&matches)
         .map(|(mention, matched)| {
-            let words = [mention.size.map(Size::word), mention.colour.map(Colour::word), Some(mention.shape.word())];
-            (words.into_iter().flatten().collect::<Vec<_>>().join(" "), matched.is_some())
+            let same: Vec<String> = in_order.iter().filter(|o| o.shape == mention.shape).copied().map(keyed).collect();
+            Checked {
+                words: keyed_name(mention.shape, mention.colour, mention.size),
+                same_shape: if same.is_empty() { "none".to_string() } else { same.join(", ") },
+                seen: matched.is_some(),
+            }
         })
         .collect();
-    let missed = (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| objects[i].full_name()).collect();
+    let mut missed: Vec<&Object> =
+        (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| &objects[i]).collect();
+    missed.sort_by_key(|o| o.reading_key(truth.scene.width));
+    let missed = missed.into_iter().map(keyed).collect();
     let score = (100.0 * score_description(response, objects).f1).round() as u32;
     Assessment { answer: None, mentioned, missed, score }
 }
 
-/// "the large red circle, the small blue square and the large green triangle", or "nothing". Judgments
-/// name objects with every attribute a mention can carry ([`Object::full_name`]), so that a mention the
-/// image does not have ("small purple cross" where it shows a large one) never reads the same as one it
-/// does.
+/// "circle red large, square blue small", or "nothing".
 fn list(names: &[String]) -> String {
-    let the: Vec<String> = names.iter().map(|n| format!("the {n}")).collect();
-    if the.is_empty() { "nothing".to_string() } else { join_and(&the, " and ") }
+    if names.is_empty() { "nothing".to_string() } else { names.join(", ") }
 }
 
 /// What the image shows: for a colour, presence or count question the scene read out and the asked
 /// shape looked up, then the answer ("cross blue, square white, square red. square white, square red. The
-/// answer is two."); for a relation the answer alone ("The answer is yes."); for a description "The image
-/// shows the large red circle and the small blue square.".
+/// answer is two."); for a relation the answer alone ("The answer is yes."); for a description the objects
+/// shape first in reading order, "The image shows circle red large, square blue small.".
 ///
 /// The listing is the listed answer's (`world::listed_answer`): a model that reads the scene out and looks
 /// the shape up in its own text answers colour questions right where a one-word answer stays near a
@@ -127,24 +147,28 @@ fn reference(question: &str, truth: &Truth) -> String {
             }
         }
         None => {
-            let names: Vec<String> = truth.scene.objects.iter().map(Object::full_name).collect();
+            let names: Vec<String> = in_reading_order(&truth.scene).into_iter().map(keyed).collect();
             format!("The image shows {}.", list(&names))
         }
     }
 }
 
 /// One sentence on a response: "Response 1 answers \"two\"; the answer is \"three\", so it is wrong." or
-/// "Response 2 mentions the large red circle, which is in the image, and the small green triangle, which
-/// is not; it misses the small blue square: score 67.".
+/// "Response 2 mentions circle red large: circle red large; which is in the image, and triangle green
+/// small: none; which is not; it misses square blue small: score 67.".
 ///
 /// Each sentence puts the comparison beside the decision. A short answer and the reference answer sit a
 /// few tokens before "correct" / "wrong" (a critic trained on sentences that gave the reference once, at
 /// the start, learned the words after "which is" from the data's prior rather than from the comparison:
-/// session 7). A description is walked mention by mention, each copied from the response and followed at
-/// once by whether the image has it ("which is in the image" / "which is not"), then the image's objects
-/// it leaves out, then its score (100 x F1, as the pointwise rows give it), so the verdict compares two
-/// numbers. A critic trained on sentences that listed what a response names, misses and invents as three
-/// sets copied its own reference list instead of the response's (session 9).
+/// session 7). A description is walked mention by mention: each is copied from the response shape first,
+/// then the image's objects of that shape are looked up ("none" where it has none), then whether the image
+/// has it ("which is in the image" / "which is not"); then the image's objects it leaves out, then its
+/// score (100 x F1, as the pointwise rows give it), so the verdict compares two numbers. A critic trained
+/// on sentences that listed what a response names, misses and invents as three sets copied its own
+/// reference list instead of the response's (session 9). One that walked the mentions in the descriptions'
+/// words ("the small red circle, which is not") decided by the prior (sessions 10 to 19): the decision is
+/// a lookup by content, which a model learns shape first, as the listed answers look a shape up
+/// (`scripts/world/mention_probe.py`, README "Session 20").
 fn sentence(label: &str, a: &Assessment) -> String {
     if let Some(answer) = &a.answer {
         // an empty answer is never right
@@ -154,7 +178,10 @@ fn sentence(label: &str, a: &Assessment) -> String {
     let walked: Vec<String> = a
         .mentioned
         .iter()
-        .map(|(words, seen)| format!("the {words}, which is {}", if *seen { "in the image" } else { "not" }))
+        .map(|m| {
+            let decision = if m.seen { "in the image" } else { "not" };
+            format!("{}: {}; which is {decision}", m.words, m.same_shape)
+        })
         .collect();
     let mentions = if walked.is_empty() { "nothing".to_string() } else { join_and(&walked, ", and ") };
     format!("{label} mentions {mentions}; it misses {}: score {}.", list(&a.missed), a.score)
@@ -197,6 +224,7 @@ pub fn pointwise_judgment(question: &str, truth: &Truth, response: &str) -> (u32
 mod tests {
     use super::*;
     use crate::config::WorldConfig;
+    use crate::scene::{Colour, Shape};
     use crate::tasks::{Family, Item};
     use crate::text::{describe, describe_imperfect};
 
@@ -214,33 +242,43 @@ mod tests {
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &omitting);
         assert_eq!(v, PairVerdict::First, "{text}");
         assert!(text.ends_with("The better response: [1]."), "{text}");
-        assert!(text.contains(&format!("it misses the {}: score 80.", objects[1].full_name())), "{text}");
-        let names: Vec<String> = objects.iter().map(Object::full_name).collect();
-        let all = format!("the {}, the {} and the {}", names[0], names[1], names[2]);
-        let walked = format!(
-            "Response 1 mentions the {}, which is in the image, the {}, which is in the image, and the {}, which \
-             is in the image; it misses nothing: score 100.",
-            names[0], names[1], names[2]
-        );
-        assert!(text.starts_with(&format!("The image shows {all}. {walked}")), "{text}");
+        let names: Vec<String> = in_reading_order(d.scene()).into_iter().map(keyed).collect();
+        assert!(text.contains(&format!("it misses {}: score 80.", keyed(&objects[1]))), "{text}");
+        // each mention restated shape first, then the image's objects of its shape, then the decision
+        let walk = |i: usize| {
+            let same: Vec<String> =
+                in_reading_order(d.scene()).into_iter().filter(|o| o.shape == objects[i].shape).map(keyed).collect();
+            format!("{}: {}; which is in the image", keyed(&objects[i]), same.join(", "))
+        };
+        let walked =
+            format!("Response 1 mentions {}, {}, and {}; it misses nothing: score 100.", walk(0), walk(1), walk(2));
+        assert!(text.starts_with(&format!("The image shows {}. {walked}", names.join(", "))), "{text}");
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &omitting, &perfect);
         assert_eq!(v, PairVerdict::Second);
         assert!(text.ends_with("The better response: [2]."), "{text}");
-        // an object the image does not have is walked where the response mentions it
+        // an object the image does not have is walked where the response mentions it, its shape looked up
         let mut ghost = objects[0];
         ghost.colour = Colour::ALL.into_iter().find(|c| objects.iter().all(|o| o.colour != *c)).expect("a free colour");
         let inventing = describe_imperfect(d.scene(), &[2], &[ghost]);
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &inventing, &perfect);
         assert_eq!(v, PairVerdict::Second, "{text}");
-        let walked = format!(
-            "Response 1 mentions the {}, which is in the image, the {}, which is in the image, and the {}, which is \
-             not; it misses the {}: score 67.",
-            names[0],
-            names[1],
-            ghost.full_name(),
-            names[2]
+        let same: Vec<String> =
+            in_reading_order(d.scene()).into_iter().filter(|o| o.shape == ghost.shape).map(keyed).collect();
+        let ghost_walked = format!(
+            "{}: {}; which is not; it misses {}: score 67.",
+            keyed(&ghost),
+            same.join(", "),
+            keyed(&objects[2])
         );
-        assert!(text.contains(&walked), "{text}");
+        assert!(text.contains(&format!("Response 1 mentions {}, {}, and {ghost_walked}", walk(0), walk(1))), "{text}");
+        // a shape the image does not have is looked up as "none"
+        let absent = Shape::ALL.into_iter().find(|s| objects.iter().all(|o| o.shape != *s)).expect("a free shape");
+        let (_, text) =
+            pairwise_judgment(&d.question, &d.truth, &format!("There is a small red {}.", absent.word()), &perfect);
+        assert!(
+            text.contains(&format!("Response 1 mentions {} red small: none; which is not;", absent.word())),
+            "{text}"
+        );
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &perfect);
         assert_eq!(v, PairVerdict::Tie);
         assert!(text.ends_with("Two responses are equally good."), "{text}");

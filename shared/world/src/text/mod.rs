@@ -8,6 +8,7 @@ mod sample;
 
 pub(crate) use describe::join_and;
 pub use describe::{Phrasing, describe, describe_imperfect, describe_varied, describe_with};
+pub(crate) use listing::{in_reading_order, keyed_name};
 pub use listing::{listed_answer, listed_with, listing, listing_and_lookup};
 pub use positions::{positioned_listing, relation_listed_answer, relation_listed_with};
 pub use sample::{hallucination, sample_response, wrong_answer};
