@@ -57,7 +57,12 @@ async fn baseline_oracle_critic_judges_by_each_prompts_ground_truth() -> anyhow:
                 format!("{listing} {entries}. The answer is {}.", normalise_answer(answer))
             }
             (Some(answer), None) => format!("The answer is {}.", normalise_answer(answer)),
-            (None, _) => format!("The image shows the {}", item.objects()[0].full_name()),
+            (None, _) => {
+                // the image read out shape first in reading order: "The image shows circle red large, ..."
+                let width = item.scene().width;
+                let first = item.objects().iter().min_by_key(|o| o.reading_key(width)).expect("an object");
+                format!("The image shows {} {} {}", first.shape.word(), first.colour.word(), first.size.word())
+            }
         };
         let at = raw.find(&reference).unwrap_or_else(|| panic!("{question}: no {reference:?} in {raw}"));
         let copies = &raw[..at];
