@@ -12,9 +12,11 @@ its most likely next token is the data's at:
 - mention-desc-in / -not: the word after "which is" in a walked description ("circle red small: none; which
   is not" / "which is in the image"), split by the right word;
 - score-desc: the first token of a description's "score N";
-- lookup-desc / lookup-desc-token: each mention's lookup of the image's objects of its shape ("circle red
-  small: circle red large, circle blue small; which is"), from the colon to the semicolon, right in full and
-  token by token (data since session 21 walks descriptions shape first with this lookup);
+- lookup-desc-{shape,colour,size} / lookup-desc-token: each step of a mention's lookup in the image
+  ("circle red small: circle red large, circle blue small; red: circle red large; small: none; which is"),
+  from a colon to its semicolon, right in full (by step: the objects of the mention's shape, then of its
+  colour among those, then of its size) and token by token (data since session 21 walks descriptions shape
+  first; since session 22 with the colour and size steps);
 - copy-short-agrees / -differs-{listed,one-word}: the first token of a response's answer in 'Response N
   answers "X"' (a copy from the prompt), split by whether that answer is the reference's (a critic that
   writes its own answer there is right only where they agree) and by the response's style; recopy-short-*:
@@ -87,17 +89,20 @@ def main():
             elif family == "desc" and toks[p - 1] == "Ġscore":
                 count("score-desc", p)
         if family == "desc":
-            # each mention's lookup, "circle red small: circle red large; which is": the tokens after the colon
-            # up to the semicolon, right in full and token by token
+            # each step of each mention's lookup, "circle red small: circle red large; red: circle red large;
+            # small: none; which is": the tokens after a colon up to its semicolon, right in full and token by
+            # token; a step whose key follows a semicolon is a colour or size step, the first is by shape
             for c in range(start, len(ids) - 3):
                 if not toks[c].endswith(":"):
                     continue
                 q = next((q for q in range(c + 1, len(ids)) if ";" in toks[q] or ":" in toks[q]), None)
-                if q is None or ":" in toks[q] or not toks[q + 1].startswith("Ġwhich"):
+                if q is None or ":" in toks[q]:
                     continue  # ": score N." or an unfinished walk
+                key = proc.tokenizer.decode(ids[start:c + 1]).rsplit(":", 1)[0].rsplit(";", 1)[-1].strip()
+                step = "size" if key in ("small", "large") else "colour" if len(key.split()) == 1 or key == "no colour" else "shape"
                 hits = [bool(predicted[p - 1] == ids[p]) for p in range(c + 1, q + 1)]
-                stats["lookup-desc"][0] += int(all(hits))
-                stats["lookup-desc"][1] += 1
+                stats[f"lookup-desc-{step}"][0] += int(all(hits))
+                stats[f"lookup-desc-{step}"][1] += 1
                 for p in range(c + 1, q + 1):
                     count("lookup-desc-token", p)
             # "The image shows ... ." up to its full stop

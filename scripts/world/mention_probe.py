@@ -27,7 +27,7 @@ in another colour; both lists in one seeded reading order. Formats of each menti
   and followed by the image's entries of its shape in that form ("circle red small: circle red large;
   which is not"), so the words compared sit in the same order a fixed distance apart, and each lookup is
   the key-first kind session 12's recall learned (find the shape, read on); lists are joined by commas
-  ("circle red large, square blue small") as in the critic data (`world::critic_data`, session 21);
+  ("circle red large, square blue small") as in session 21's critic data (`world::critic_data`; since session 22 it adds colour and size steps);
 - filter / filter3: lookup's shape step, then the mention's colour kept ("..., the image's circles: the
   large red circle; red ones: the large red circle; which is not"), and in filter3 its size too ("small
   ones: none"), so a mention the image lacks ends in "none" at some step.
@@ -126,7 +126,7 @@ def example(rnd, quality, fmt, scene_in_prompt=False):
     missed = [name(o, fmt) for o in image if not any(m[4] == "in" and m[2] == o[2] and m[1] == o[1]
                                                       for m in mentions)]
     f1 = 2 * hits / (len(mentions) + len(image)) if mentions else 0.0
-    # the keyed format is the critic data's (world::critic_data) since session 21: lists joined by commas
+    # the keyed format is session 21's critic data (world::critic_data): lists joined by commas
     names = (lambda xs: ", ".join(xs)) if fmt == "keyed" else join_and
     listed = names([name(o, fmt) for o in image])
     if scene_in_prompt:

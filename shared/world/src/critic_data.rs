@@ -18,8 +18,8 @@
 
 use std::cmp::Ordering;
 
-use crate::scene::Object;
-use crate::score::{better, match_mentions, normalise_answer, parse_mentions, score_description};
+use crate::scene::{Colour, Object};
+use crate::score::{Mention, better, match_mentions, normalise_answer, parse_mentions, score_description};
 use crate::tasks::Truth;
 use crate::text::{in_reading_order, join_and, keyed_name, listing_and_lookup};
 
@@ -63,12 +63,13 @@ impl ShortAnswer {
 }
 
 /// One object a description mentions, as the judgment walks it: the mention in its words, shape first
-/// ("circle red small", or "circle" where it gives neither colour nor size), the image's objects of that
-/// shape in the same form ("circle red large, circle blue small", or "none"), and whether the image has it.
+/// ("circle red small", or "circle" where it gives neither colour nor size), its lookups in the image
+/// ([`lookups`]: "circle red large, circle blue small; red: circle red large; small: none"), and whether
+/// the image has it.
 #[derive(Debug, Clone, PartialEq)]
 struct Checked {
     words: String,
-    same_shape: String,
+    lookups: String,
     seen: bool,
 }
 
@@ -92,6 +93,40 @@ fn keyed(object: &Object) -> String {
     keyed_name(object.shape, Some(object.colour), Some(object.size))
 }
 
+/// "circle red large, circle blue small", or "none".
+fn names(objects: &[&Object]) -> String {
+    if objects.is_empty() {
+        "none".to_string()
+    } else {
+        objects.iter().map(|&o| keyed(o)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// A mention looked up in the image (`in_order`, its objects in reading order) one word at a time, each
+/// step keeping the previous step's objects that agree with one more of the mention's words: the objects
+/// of its shape, then those of its colour ("red: circle red large"), then those of its size ("small:
+/// none"). The walk stops at the first "none". A mention without a colour matches nothing (as
+/// [`match_mentions`] scores it), so its colour step is "no colour: none"; one without a size has no size
+/// step. Scenes hold distinct (colour, shape) kinds, so the colour step keeps at most one object, and the
+/// last list is the object the mention names or "none": whether the image has it is read off the step
+/// before the decision rather than decided by comparing two names.
+fn lookups(mention: &Mention, in_order: &[&Object]) -> String {
+    let mut kept: Vec<&Object> = in_order.iter().copied().filter(|o| o.shape == mention.shape).collect();
+    let mut steps = vec![names(&kept)];
+    let colour = mention.colour.map_or("no colour", Colour::word);
+    if !kept.is_empty() {
+        kept.retain(|o| Some(o.colour) == mention.colour);
+        steps.push(format!("{colour}: {}", names(&kept)));
+    }
+    if let Some(size) = mention.size
+        && !kept.is_empty()
+    {
+        kept.retain(|o| o.size == size);
+        steps.push(format!("{}: {}", size.word(), names(&kept)));
+    }
+    steps.join("; ")
+}
+
 fn assess(truth: &Truth, response: &str) -> Assessment {
     if let Some(expected) = &truth.answer {
         let (given, expected) = (normalise_answer(response), normalise_answer(expected));
@@ -106,13 +141,10 @@ fn assess(truth: &Truth, response: &str) -> Assessment {
     let mentioned = mentions
         .iter()
         .zip(&matches)
-        .map(|(mention, matched)| {
-            let same: Vec<String> = in_order.iter().filter(|o| o.shape == mention.shape).copied().map(keyed).collect();
-            Checked {
-                words: keyed_name(mention.shape, mention.colour, mention.size),
-                same_shape: if same.is_empty() { "none".to_string() } else { same.join(", ") },
-                seen: matched.is_some(),
-            }
+        .map(|(mention, matched)| Checked {
+            words: keyed_name(mention.shape, mention.colour, mention.size),
+            lookups: lookups(mention, &in_order),
+            seen: matched.is_some(),
         })
         .collect();
     let mut missed: Vec<&Object> =
@@ -154,21 +186,25 @@ fn reference(question: &str, truth: &Truth) -> String {
 }
 
 /// One sentence on a response: "Response 1 answers \"two\"; the answer is \"three\", so it is wrong." or
-/// "Response 2 mentions circle red large: circle red large; which is in the image, and triangle green
-/// small: none; which is not; it misses square blue small: score 67.".
+/// "Response 2 mentions circle red large: circle red large, circle blue small; red: circle red large;
+/// large: circle red large; which is in the image, and triangle green small: none; which is not; it misses
+/// square blue small: score 67.".
 ///
 /// Each sentence puts the comparison beside the decision. A short answer and the reference answer sit a
 /// few tokens before "correct" / "wrong" (a critic trained on sentences that gave the reference once, at
 /// the start, learned the words after "which is" from the data's prior rather than from the comparison:
 /// session 7). A description is walked mention by mention: each is copied from the response shape first,
-/// then the image's objects of that shape are looked up ("none" where it has none), then whether the image
-/// has it ("which is in the image" / "which is not"); then the image's objects it leaves out, then its
-/// score (100 x F1, as the pointwise rows give it), so the verdict compares two numbers. A critic trained
-/// on sentences that listed what a response names, misses and invents as three sets copied its own
-/// reference list instead of the response's (session 9). One that walked the mentions in the descriptions'
-/// words ("the small red circle, which is not") decided by the prior (sessions 10 to 19): the decision is
-/// a lookup by content, which a model learns shape first, as the listed answers look a shape up
-/// (`scripts/world/mention_probe.py`, README "Session 20").
+/// then looked up in the image by shape, colour and size in turn ([`lookups`]), then whether the image has
+/// it ("which is in the image" / "which is not"); then the image's objects it leaves out, then its score
+/// (100 x F1, as the pointwise rows give it), so the verdict compares two numbers. A critic trained on
+/// sentences that listed what a response names, misses and invents as three sets copied its own reference
+/// list instead of the response's (session 9). One that walked the mentions in the descriptions' words
+/// ("the small red circle, which is not") decided by the prior (sessions 10 to 19): the decision is a
+/// lookup by content, which a model learns shape first, as the listed answers look a shape up
+/// (`scripts/world/mention_probe.py`, README "Session 20"). With the shape lookup alone ("circle red small:
+/// circle red large; which is not") the critic wrote the lookup right and still decided by the prior
+/// (session 21: 13 of 32 absent mentions called "not"); a lookup that ends in "none" was followed by the
+/// right word every time (session 20's probe), hence the colour and size steps.
 fn sentence(label: &str, a: &Assessment) -> String {
     if let Some(answer) = &a.answer {
         // an empty answer is never right
@@ -180,7 +216,7 @@ fn sentence(label: &str, a: &Assessment) -> String {
         .iter()
         .map(|m| {
             let decision = if m.seen { "in the image" } else { "not" };
-            format!("{}: {}; which is {decision}", m.words, m.same_shape)
+            format!("{}: {}; which is {decision}", m.words, m.lookups)
         })
         .collect();
     let mentions = if walked.is_empty() { "nothing".to_string() } else { join_and(&walked, ", and ") };
@@ -224,7 +260,7 @@ pub fn pointwise_judgment(question: &str, truth: &Truth, response: &str) -> (u32
 mod tests {
     use super::*;
     use crate::config::WorldConfig;
-    use crate::scene::{Colour, Shape};
+    use crate::scene::{Colour, Shape, Size};
     use crate::tasks::{Family, Item};
     use crate::text::{describe, describe_imperfect};
 
@@ -244,11 +280,17 @@ mod tests {
         assert!(text.ends_with("The better response: [1]."), "{text}");
         let names: Vec<String> = in_reading_order(d.scene()).into_iter().map(keyed).collect();
         assert!(text.contains(&format!("it misses {}: score 80.", keyed(&objects[1]))), "{text}");
-        // each mention restated shape first, then the image's objects of its shape, then the decision
-        let walk = |i: usize| {
+        // each mention restated shape first, then the image's objects of its shape, of its colour among
+        // those, of its size among those, then the decision
+        let same_shape = |shape: Shape| -> String {
             let same: Vec<String> =
-                in_reading_order(d.scene()).into_iter().filter(|o| o.shape == objects[i].shape).map(keyed).collect();
-            format!("{}: {}; which is in the image", keyed(&objects[i]), same.join(", "))
+                in_reading_order(d.scene()).into_iter().filter(|o| o.shape == shape).map(keyed).collect();
+            same.join(", ")
+        };
+        let walk = |i: usize| {
+            let o = &objects[i];
+            let (name, colour, size) = (keyed(o), o.colour.word(), o.size.word());
+            format!("{name}: {}; {colour}: {name}; {size}: {name}; which is in the image", same_shape(o.shape))
         };
         let walked =
             format!("Response 1 mentions {}, {}, and {}; it misses nothing: score 100.", walk(0), walk(1), walk(2));
@@ -262,15 +304,34 @@ mod tests {
         let inventing = describe_imperfect(d.scene(), &[2], &[ghost]);
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &inventing, &perfect);
         assert_eq!(v, PairVerdict::Second, "{text}");
-        let same: Vec<String> =
-            in_reading_order(d.scene()).into_iter().filter(|o| o.shape == ghost.shape).map(keyed).collect();
+        // its colour step keeps nothing, and the walk stops there
         let ghost_walked = format!(
-            "{}: {}; which is not; it misses {}: score 67.",
+            "{}: {}; {}: none; which is not; it misses {}: score 67.",
             keyed(&ghost),
-            same.join(", "),
+            same_shape(ghost.shape),
+            ghost.colour.word(),
             keyed(&objects[2])
         );
         assert!(text.contains(&format!("Response 1 mentions {}, {}, and {ghost_walked}", walk(0), walk(1))), "{text}");
+        // an object of the image's shape and colour at the other size ends in "none" at its size step
+        let mut resized = objects[0];
+        resized.size = if resized.size == Size::Large { Size::Small } else { Size::Large };
+        let (_, text) = pairwise_judgment(&d.question, &d.truth, &describe(&[resized]), &perfect);
+        let resized_walked = format!(
+            "Response 1 mentions {}: {}; {}: {}; {}: none; which is not;",
+            keyed(&resized),
+            same_shape(resized.shape),
+            resized.colour.word(),
+            keyed(&objects[0]),
+            resized.size.word()
+        );
+        assert!(text.contains(&resized_walked), "{text}");
+        // a mention without a colour matches nothing, as the score counts it
+        let shape = objects[0].shape;
+        let (_, text) = pairwise_judgment(&d.question, &d.truth, &format!("There is a {}.", shape.word()), &perfect);
+        let uncoloured =
+            format!("Response 1 mentions {}: {}; no colour: none; which is not;", shape.word(), same_shape(shape));
+        assert!(text.contains(&uncoloured), "{text}");
         // a shape the image does not have is looked up as "none"
         let absent = Shape::ALL.into_iter().find(|s| objects.iter().all(|o| o.shape != *s)).expect("a free shape");
         let (_, text) =
