@@ -99,7 +99,11 @@ def main():
                 if q is None or ":" in toks[q]:
                     continue  # ": score N." or an unfinished walk
                 key = proc.tokenizer.decode(ids[start:c + 1]).rsplit(":", 1)[0].rsplit(";", 1)[-1].strip()
-                step = "size" if key in ("small", "large") else "colour" if len(key.split()) == 1 or key == "no colour" else "shape"
+                step = "shape"  # its key is the whole mention, after "mentions" or "which is ..., and"
+                if key in ("small", "large"):
+                    step = "size"
+                elif len(key.split()) == 1 or key == "no colour":
+                    step = "colour"
                 hits = [bool(predicted[p - 1] == ids[p]) for p in range(c + 1, q + 1)]
                 stats[f"lookup-desc-{step}"][0] += int(all(hits))
                 stats[f"lookup-desc-{step}"][1] += 1

@@ -27,7 +27,8 @@ in another colour; both lists in one seeded reading order. Formats of each menti
   and followed by the image's entries of its shape in that form ("circle red small: circle red large;
   which is not"), so the words compared sit in the same order a fixed distance apart, and each lookup is
   the key-first kind session 12's recall learned (find the shape, read on); lists are joined by commas
-  ("circle red large, square blue small") as in session 21's critic data (`world::critic_data`; since session 22 it adds colour and size steps);
+  ("circle red large, square blue small") as in session 21's critic data (`world::critic_data`, which
+  since session 22 adds colour and size steps);
 - filter / filter3: lookup's shape step, then the mention's colour kept ("..., the image's circles: the
   large red circle; red ones: the large red circle; which is not"), and in filter3 its size too ("small
   ones: none"), so a mention the image lacks ends in "none" at some step.
