@@ -45,8 +45,9 @@ struct Args {
     seed: u64,
     #[arg(long, default_value = "llava-critic/pairwise")]
     template: String,
-    /// Longest critic output in tokens (a world judgment of two four-object descriptions runs to about 210).
-    #[arg(long, default_value_t = 256)]
+    /// Longest critic output in tokens: a world judgment of two descriptions, each mention looked up by
+    /// shape, colour and size, runs to about 500 (session 22); the judging service's default is 512 too.
+    #[arg(long, default_value_t = 512)]
     critic_max_new_tokens: usize,
     /// Judge requests per forward pass.
     #[arg(long, default_value_t = 16)]
