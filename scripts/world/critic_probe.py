@@ -9,11 +9,11 @@ its most likely next token is the data's at:
 - decision-short-correct / -wrong: the word after "so it is" (the comparison of a response's answer with
   the reference), split by the right word;
 - reference-desc: every token of "The image shows ..." (the critic's own description of the image);
-- mention-desc-in / -not: the word after "which is" in a walked description ("circle red small: none; which
+- mention-desc-in / -not: the word after "which is" in a walked description ("small red circle: none; which
   is not" / "which is in the image"), split by the right word;
-- score-desc: the first token of a description's "score N";
+- score-desc: the first digit of a description's "score N";
 - lookup-desc-{shape,colour,size} / lookup-desc-token: each step of a mention's lookup in the image
-  ("circle red small: circle red large, circle blue small; red: circle red large; small: none; which is"),
+  ("small red circle: circle red large, circle blue small; red: circle red large; small: none; which is"),
   from a colon to its semicolon, right in full (by step: the objects of the mention's shape, then of its
   colour among those, then of its size) and token by token (data since session 21 walks descriptions shape
   first; since session 22 with the colour and size steps);
@@ -86,10 +86,10 @@ def main():
                 count(f"{copy}-short-{'agrees' if given == expected else 'differs'}-{style}", p)
             elif before.endswith("ĠwhichĠis"):
                 count("mention-desc-" + ("in" if toks[p] == "Ġin" else "not"), p)
-            elif family == "desc" and toks[p - 1] == "Ġscore":
+            elif family == "desc" and "".join(toks[max(0, p - 6):p]).endswith("ĠscoreĠ"):  # "score" is spelt out
                 count("score-desc", p)
         if family == "desc":
-            # each step of each mention's lookup, "circle red small: circle red large; red: circle red large;
+            # each step of each mention's lookup, "small red circle: circle red large; red: circle red large;
             # small: none; which is": the tokens after a colon up to its semicolon, right in full and token by
             # token; a step whose key follows a semicolon is a colour or size step, the first is by shape
             for c in range(start, len(ids) - 3):

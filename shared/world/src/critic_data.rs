@@ -62,8 +62,8 @@ impl ShortAnswer {
     }
 }
 
-/// One object a description mentions, as the judgment walks it: the mention in its words, shape first
-/// ("circle red small", or "circle" where it gives neither colour nor size), its lookups in the image
+/// One object a description mentions, as the judgment walks it: the mention in the response's words
+/// ("small red circle", or "circle" where it gives neither colour nor size), its lookups in the image
 /// ([`lookups`]: "circle red large, circle blue small; red: circle red large; small: none"), and whether
 /// the image has it.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +142,7 @@ fn assess(truth: &Truth, response: &str) -> Assessment {
         .iter()
         .zip(&matches)
         .map(|(mention, matched)| Checked {
-            words: keyed_name(mention.shape, mention.colour, mention.size),
+            words: mention.words(),
             lookups: lookups(mention, &in_order),
             seen: matched.is_some(),
         })
@@ -186,14 +186,14 @@ fn reference(question: &str, truth: &Truth) -> String {
 }
 
 /// One sentence on a response: "Response 1 answers \"two\"; the answer is \"three\", so it is wrong." or
-/// "Response 2 mentions circle red large: circle red large, circle blue small; red: circle red large;
-/// large: circle red large; which is in the image, and triangle green small: none; which is not; it misses
+/// "Response 2 mentions large red circle: circle red large, circle blue small; red: circle red large;
+/// large: circle red large; which is in the image, and small green triangle: none; which is not; it misses
 /// square blue small: score 67.".
 ///
 /// Each sentence puts the comparison beside the decision. A short answer and the reference answer sit a
 /// few tokens before "correct" / "wrong" (a critic trained on sentences that gave the reference once, at
 /// the start, learned the words after "which is" from the data's prior rather than from the comparison:
-/// session 7). A description is walked mention by mention: each is copied from the response shape first,
+/// session 7). A description is walked mention by mention: each is copied from the response in its words,
 /// then looked up in the image by shape, colour and size in turn ([`lookups`]), then whether the image has
 /// it ("which is in the image" / "which is not"); then the image's objects it leaves out, then its score
 /// (100 x F1, as the pointwise rows give it), so the verdict compares two numbers. A critic trained on
@@ -204,7 +204,12 @@ fn reference(question: &str, truth: &Truth) -> String {
 /// (`scripts/world/mention_probe.py`, README "Session 20"). With the shape lookup alone ("circle red small:
 /// circle red large; which is not") the critic wrote the lookup right and still decided by the prior
 /// (session 21: 13 of 32 absent mentions called "not"); a lookup that ends in "none" was followed by the
-/// right word every time (session 20's probe), hence the colour and size steps.
+/// right word every time (session 20's probe), hence the colour and size steps. With them the decisions
+/// follow the critic's own last step every time, and its first failure is the copy: restated shape first
+/// ("circle red small" for "small red circle"), the walked mentions were the response's only 69 times in
+/// 228 (session 22, `scripts/world/walk_check.py`): it repeated one or lost its place, as a reordered copy
+/// cannot be found again in the response to read on from. Copied in the response's words, each mention
+/// sits in the judgment as it does in the response, so the next one is what follows it there.
 fn sentence(label: &str, a: &Assessment) -> String {
     if let Some(answer) = &a.answer {
         // an empty answer is never right
@@ -290,7 +295,8 @@ mod tests {
         let walk = |i: usize| {
             let o = &objects[i];
             let (name, colour, size) = (keyed(o), o.colour.word(), o.size.word());
-            format!("{name}: {}; {colour}: {name}; {size}: {name}; which is in the image", same_shape(o.shape))
+            let said = o.full_name();
+            format!("{said}: {}; {colour}: {name}; {size}: {name}; which is in the image", same_shape(o.shape))
         };
         let walked =
             format!("Response 1 mentions {}, {}, and {}; it misses nothing: score 100.", walk(0), walk(1), walk(2));
@@ -307,7 +313,7 @@ mod tests {
         // its colour step keeps nothing, and the walk stops there
         let ghost_walked = format!(
             "{}: {}; {}: none; which is not; it misses {}: score 67.",
-            keyed(&ghost),
+            ghost.full_name(),
             same_shape(ghost.shape),
             ghost.colour.word(),
             keyed(&objects[2])
@@ -319,7 +325,7 @@ mod tests {
         let (_, text) = pairwise_judgment(&d.question, &d.truth, &describe(&[resized]), &perfect);
         let resized_walked = format!(
             "Response 1 mentions {}: {}; {}: {}; {}: none; which is not;",
-            keyed(&resized),
+            resized.full_name(),
             same_shape(resized.shape),
             resized.colour.word(),
             keyed(&objects[0]),
@@ -337,7 +343,7 @@ mod tests {
         let (_, text) =
             pairwise_judgment(&d.question, &d.truth, &format!("There is a small red {}.", absent.word()), &perfect);
         assert!(
-            text.contains(&format!("Response 1 mentions {} red small: none; which is not;", absent.word())),
+            text.contains(&format!("Response 1 mentions small red {}: none; which is not;", absent.word())),
             "{text}"
         );
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &perfect);

@@ -20,6 +20,15 @@ pub struct Mention {
     pub shape: Shape,
 }
 
+impl Mention {
+    /// The mention as the world's descriptions word it, size, colour, shape: "large red circle", "red
+    /// circle" where it gives no size, "circle" where it gives neither.
+    pub fn words(&self) -> String {
+        let words = [self.size.map(Size::word), self.colour.map(Colour::word), Some(self.shape.word())];
+        words.into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+}
+
 const ARTICLES: [&str; 4] = ["a", "an", "one", "the"];
 const NEGATIONS: [&str; 5] = ["no", "not", "without", "nor", "never"];
 const NUMBERS: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
@@ -83,6 +92,13 @@ mod tests {
         );
         assert_eq!(parse_mentions("a red big cross"), vec![m(Some(Size::Large), Some(Colour::Red), Shape::Cross)]);
         assert_eq!(parse_mentions("a circle"), vec![m(None, None, Shape::Circle)]);
+    }
+
+    #[test]
+    fn mentions_are_worded_size_colour_shape() {
+        let words: Vec<String> =
+            parse_mentions("a red big cross, a green triangle and a circle").iter().map(Mention::words).collect();
+        assert_eq!(words, ["large red cross", "green triangle", "circle"]);
     }
 
     #[test]

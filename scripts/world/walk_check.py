@@ -1,0 +1,117 @@
+"""Where a critic's own description judgments go wrong, step by step, against the ground truth's.
+
+    walk_check.py CRITIC_EVAL_JSON
+
+CRITIC_EVAL_JSON is `criticloop-critic-eval --examples N` output on description items (N at least the number
+of judgments, so that every one is printed with the ground truth's judgment beside it). Teacher forcing
+(critic_probe.py) scores each token after the right prefix; this reads what the critic wrote by itself, so
+an early slip shows up in every step after it. For each response's sentence ("Response 1 mentions circle
+red small: circle red large; red: circle red large; small: none; which is not, and ...; it misses square
+blue small: score 50.") it counts:
+- reference: "The image shows ..." written as the truth's;
+- mentions-copied: the response's mentions restated in its order (the keys before each first colon);
+- for each mention copied right, by step: the lookup by shape, colour and size written as the truth's, and
+  the decision ("which is in the image" / "which is not") as the truth's;
+- decision-follows-walk: the decision is "not" exactly where the critic's own last step is "none";
+- missed: the objects it says the response leaves out, as the truth's;
+- score: the score as the truth's; score-follows-walk: the score is 100 x F1 of its own walk (2 x in /
+  (mentions + objects of its own reference), rounded);
+- verdict: the verdict as the truth's; verdict-follows-scores: the verdict is the response with the higher
+  of its own two scores, a tie where they are equal.
+"""
+
+import collections
+import json
+import math
+import re
+import sys
+
+SENTENCE = re.compile(r"(Response [12]|The response) mentions (.*?); it misses (.*?): score (\d+)\.")
+WALK = re.compile(r"(?:, and |, )?(.*?); which is (in the image|not)")
+
+
+def walks(mentions):
+    """[(key, [(step key, list)], decision)] of one sentence's mentions ("nothing": none)."""
+    if mentions == "nothing":
+        return []
+    out = []
+    for chunk, decision in WALK.findall(mentions):
+        steps = chunk.split("; ")
+        key, _, first = steps[0].partition(": ")
+        lookups = [("shape", first)] + [tuple(s.split(": ", 1)) if ": " in s else (s, "") for s in steps[1:]]
+        out.append((key, lookups, decision))
+    return out
+
+
+def n_objects(reference):
+    """How many objects "The image shows ..." lists."""
+    return 0 if reference in (None, "nothing") else len(reference.split(", "))
+
+
+def f1_score(walked, objects):
+    """100 x F1 of a walk, rounded half up as the world's scores are: 2 x found / (mentions + objects)."""
+    found = sum(d == "in the image" for _, _, d in walked)
+    total = len(walked) + objects
+    return math.floor(100 * 2 * found / total + 0.5) if total else 0
+
+
+def parse(judgment):
+    """(reference objects, {label: (walks, missed, score)}, verdict) of a description judgment."""
+    shown = re.match(r"The image shows (.*?)\. ", judgment)
+    reference = shown.group(1) if shown else None
+    sentences = {
+        label: (walks(mentions), missed, int(score)) for label, mentions, missed, score in SENTENCE.findall(judgment)
+    }
+    decided = re.findall(r"better response: \[(\d)\]", judgment)
+    verdict = "tie" if "equally good" in judgment else decided[-1] if decided else None
+    return reference, sentences, verdict
+
+
+def main():
+    examples = json.load(open(sys.argv[1]))["examples"]
+    stats = collections.defaultdict(lambda: [0, 0])
+
+    def count(kind, right):
+        stats[kind][0] += int(bool(right))
+        stats[kind][1] += 1
+
+    for e in examples:
+        if not e["question"].startswith("Describe"):
+            continue
+        ref, sentences, verdict = parse(e["critic"])
+        true_ref, true_sentences, true_verdict = parse(e["ground_truth"])
+        count("reference", ref == true_ref)
+        objects = n_objects(ref)
+        scores = {}
+        for label, (true_walks, true_missed, true_score) in true_sentences.items():
+            if label not in sentences:
+                count("sentence-written", False)
+                continue
+            count("sentence-written", True)
+            own_walks, missed, score = sentences[label]
+            count("mentions-copied", [w[0] for w in own_walks] == [w[0] for w in true_walks])
+            for (key, lookups, decision), (true_key, true_lookups, true_decision) in zip(own_walks, true_walks):
+                if key != true_key:
+                    continue
+                for (step, written), (_, truth) in zip(lookups, true_lookups):
+                    kind = step if step in ("shape", "small", "large") else "colour"
+                    count(f"lookup-{'size' if kind in ('small', 'large') else kind}", written == truth)
+                count("decision", decision == true_decision)
+            for _, lookups, decision in own_walks:
+                count("decision-follows-walk", (decision == "not") == (lookups[-1][1] == "none"))
+            count("missed", missed == true_missed)
+            count("score", score == true_score)
+            count("score-follows-walk", score == f1_score(own_walks, objects))
+            # the formula itself, on the truth's own walk
+            count("truth-score-follows-truth-walk", true_score == f1_score(true_walks, n_objects(true_ref)))
+            scores[label] = score
+        count("verdict", verdict == true_verdict)
+        if len(scores) == 2:
+            a, b = scores["Response 1"], scores["Response 2"]
+            count("verdict-follows-scores", verdict == ("tie" if a == b else "1" if a > b else "2"))
+    for kind, (right, total) in stats.items():
+        print(f"{kind:24s} {right}/{total} = {right / max(total, 1):.3f}")
+
+
+if __name__ == "__main__":
+    main()
