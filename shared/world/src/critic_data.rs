@@ -250,8 +250,29 @@ pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &st
     };
     let (a, b) = (assess(truth, first), assess(truth, second));
     let copies = copied("Response 1", &a) + &copied("Response 2", &b);
+    let compared = scores_compared(&a, &b, verdict);
     let (a, b) = (sentence("Response 1", &a), sentence("Response 2", &b));
-    (verdict, format!("{copies}{} {a} {b}\n{closing}", reference(question, truth)))
+    (verdict, format!("{copies}{} {a} {b}{compared}\n{closing}", reference(question, truth)))
+}
+
+/// Two descriptions' scores side by side before the verdict: " Scores 67 and 50: the first is higher." (or
+/// "the second is higher", or "the same"); nothing for short answers, whose verdict follows from "correct"
+/// and "wrong".
+///
+/// Each score ends its own sentence, a few hundred tokens apart, and a critic that wrote them itself called
+/// a tie once where its two scores were equal 33 times (session 22, `scripts/world/walk_check.py`): the
+/// comparison is made where the two numbers sit next to each other, as a short answer's sits beside the
+/// reference. The words follow the oracle's verdict, which compares the unrounded F1.
+fn scores_compared(a: &Assessment, b: &Assessment, verdict: PairVerdict) -> String {
+    if a.answer.is_some() || b.answer.is_some() {
+        return String::new();
+    }
+    let which = match verdict {
+        PairVerdict::First => "the first is higher",
+        PairVerdict::Second => "the second is higher",
+        PairVerdict::Tie => "the same",
+    };
+    format!(" Scores {} and {}: {which}.", a.score, b.score)
 }
 
 /// The score (out of 100) the ground truth gives `response`, and the judgment a critic should write.
@@ -282,7 +303,10 @@ mod tests {
         let omitting = describe_imperfect(d.scene(), &[1], &[]);
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &omitting);
         assert_eq!(v, PairVerdict::First, "{text}");
-        assert!(text.ends_with("The better response: [1]."), "{text}");
+        assert!(
+            text.ends_with("score 80. Scores 100 and 80: the first is higher.\nThe better response: [1]."),
+            "{text}"
+        );
         let names: Vec<String> = in_reading_order(d.scene()).into_iter().map(keyed).collect();
         assert!(text.contains(&format!("it misses {}: score 80.", keyed(&objects[1]))), "{text}");
         // each mention restated shape first, then the image's objects of its shape, of its colour among
@@ -303,7 +327,7 @@ mod tests {
         assert!(text.starts_with(&format!("The image shows {}. {walked}", names.join(", "))), "{text}");
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &omitting, &perfect);
         assert_eq!(v, PairVerdict::Second);
-        assert!(text.ends_with("The better response: [2]."), "{text}");
+        assert!(text.ends_with("Scores 80 and 100: the second is higher.\nThe better response: [2]."), "{text}");
         // an object the image does not have is walked where the response mentions it, its shape looked up
         let mut ghost = objects[0];
         ghost.colour = Colour::ALL.into_iter().find(|c| objects.iter().all(|o| o.colour != *c)).expect("a free colour");
@@ -348,7 +372,7 @@ mod tests {
         );
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &perfect);
         assert_eq!(v, PairVerdict::Tie);
-        assert!(text.ends_with("Two responses are equally good."), "{text}");
+        assert!(text.ends_with("Scores 100 and 100: the same.\nTwo responses are equally good."), "{text}");
 
         let s = item(4, Family::Count);
         let answer = s.answer().expect("a short answer").to_string();
@@ -361,6 +385,7 @@ mod tests {
         let wrong =
             format!("Response 1 answers \"zebra\"; the answer is \"{}\", so it is wrong.", normalise_answer(&answer));
         assert!(text.contains(&wrong), "{text}");
+        assert!(!text.contains("Scores"), "short answers are compared by their words: {text}");
         let (v, _) = pairwise_judgment(&s.question, &s.truth, "zebra", "giraffe");
         assert_eq!(v, PairVerdict::Tie, "two wrong answers tie");
         // a listed response is judged by its answer, its last word
