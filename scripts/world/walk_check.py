@@ -17,7 +17,10 @@ blue small: score 50.") it counts:
 - score: the score as the truth's; score-follows-walk: the score is 100 x F1 of its own walk (2 x in /
   (mentions + objects of its own reference), rounded);
 - verdict: the verdict as the truth's; verdict-follows-scores: the verdict is the response with the higher
-  of its own two scores, a tie where they are equal.
+  of its own two scores, a tie where they are equal;
+- where the judgment sets the scores side by side ("Scores 67 and 50: the first is higher.", data since
+  session 22): compared-copies-scores (the two numbers are its own scores), compared-follows-scores (the
+  words say which is higher) and verdict-follows-compared (the verdict is what the words say).
 """
 
 import collections
@@ -27,6 +30,7 @@ import re
 import sys
 
 SENTENCE = re.compile(r"(Response [12]|The response) mentions (.*?); it misses (.*?): score (\d+)\.")
+COMPARED = re.compile(r"Scores (\d+) and (\d+): (.*?)\.")
 WALK = re.compile(r"(?:, and |, )?(.*?); which is (in the image|not)")
 
 
@@ -109,6 +113,13 @@ def main():
         if len(scores) == 2:
             a, b = scores["Response 1"], scores["Response 2"]
             count("verdict-follows-scores", verdict == ("tie" if a == b else "1" if a > b else "2"))
+        compared = COMPARED.search(e["critic"])
+        if compared and len(scores) == 2:
+            x, y, words = int(compared.group(1)), int(compared.group(2)), compared.group(3)
+            count("compared-copies-scores", (x, y) == (scores["Response 1"], scores["Response 2"]))
+            said = {"the same": "tie", "the first is higher": "1", "the second is higher": "2"}.get(words)
+            count("compared-follows-scores", said == ("tie" if x == y else "1" if x > y else "2"))
+            count("verdict-follows-compared", verdict == said)
     for kind, (right, total) in stats.items():
         print(f"{kind:24s} {right}/{total} = {right / max(total, 1):.3f}")
 
