@@ -86,9 +86,8 @@ struct Assessment {
     score: u32,
 }
 
-/// "circle red large": an object named shape first with every attribute a mention can carry, so that a
-/// mention the image does not have ("cross purple small" where it shows a large one) never reads the same
-/// as one it does.
+/// "circle red large": an image's object named shape first with every attribute, as the judgment reads
+/// the image out and as each lookup step keeps it (shape first, as the listed answers look a shape up).
 fn keyed(object: &Object) -> String {
     keyed_name(object.shape, Some(object.colour), Some(object.size))
 }
