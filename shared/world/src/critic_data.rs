@@ -86,18 +86,12 @@ struct Assessment {
     score: u32,
 }
 
-/// "circle red large": an image's object named shape first with every attribute, as the judgment reads
-/// the image out and as each lookup step keeps it (shape first, as the listed answers look a shape up).
-fn keyed(object: &Object) -> String {
-    keyed_name(object.shape, Some(object.colour), Some(object.size))
-}
-
 /// "circle red large, circle blue small", or "none".
 fn names(objects: &[&Object]) -> String {
     if objects.is_empty() {
         "none".to_string()
     } else {
-        objects.iter().map(|&o| keyed(o)).collect::<Vec<_>>().join(", ")
+        objects.iter().copied().map(keyed_name).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -149,7 +143,7 @@ fn assess(truth: &Truth, response: &str) -> Assessment {
     let mut missed: Vec<&Object> =
         (0..objects.len()).filter(|i| !matches.contains(&Some(*i))).map(|i| &objects[i]).collect();
     missed.sort_by_key(|o| o.reading_key(truth.scene.width));
-    let missed = missed.into_iter().map(keyed).collect();
+    let missed = missed.into_iter().map(keyed_name).collect();
     let score = (100.0 * score_description(response, objects).f1).round() as u32;
     Assessment { answer: None, mentioned, missed, score }
 }
@@ -178,7 +172,7 @@ fn reference(question: &str, truth: &Truth) -> String {
             }
         }
         None => {
-            let names: Vec<String> = in_reading_order(&truth.scene).into_iter().map(keyed).collect();
+            let names: Vec<String> = in_reading_order(&truth.scene).into_iter().map(keyed_name).collect();
             format!("The image shows {}.", list(&names))
         }
     }
@@ -306,18 +300,18 @@ mod tests {
             text.ends_with("score 80. Scores 100 and 80: the first is higher.\nThe better response: [1]."),
             "{text}"
         );
-        let names: Vec<String> = in_reading_order(d.scene()).into_iter().map(keyed).collect();
-        assert!(text.contains(&format!("it misses {}: score 80.", keyed(&objects[1]))), "{text}");
+        let names: Vec<String> = in_reading_order(d.scene()).into_iter().map(keyed_name).collect();
+        assert!(text.contains(&format!("it misses {}: score 80.", keyed_name(&objects[1]))), "{text}");
         // each mention restated shape first, then the image's objects of its shape, of its colour among
         // those, of its size among those, then the decision
         let same_shape = |shape: Shape| -> String {
             let same: Vec<String> =
-                in_reading_order(d.scene()).into_iter().filter(|o| o.shape == shape).map(keyed).collect();
+                in_reading_order(d.scene()).into_iter().filter(|o| o.shape == shape).map(keyed_name).collect();
             same.join(", ")
         };
         let walk = |i: usize| {
             let o = &objects[i];
-            let (name, colour, size) = (keyed(o), o.colour.word(), o.size.word());
+            let (name, colour, size) = (keyed_name(o), o.colour.word(), o.size.word());
             let said = o.full_name();
             format!("{said}: {}; {colour}: {name}; {size}: {name}; which is in the image", same_shape(o.shape))
         };
@@ -339,7 +333,7 @@ mod tests {
             ghost.full_name(),
             same_shape(ghost.shape),
             ghost.colour.word(),
-            keyed(&objects[2])
+            keyed_name(&objects[2])
         );
         assert!(text.contains(&format!("Response 1 mentions {}, {}, and {ghost_walked}", walk(0), walk(1))), "{text}");
         // an object of the image's shape and colour at the other size ends in "none" at its size step
@@ -351,7 +345,7 @@ mod tests {
             resized.full_name(),
             same_shape(resized.shape),
             resized.colour.word(),
-            keyed(&objects[0]),
+            keyed_name(&objects[0]),
             resized.size.word()
         );
         assert!(text.contains(&resized_walked), "{text}");

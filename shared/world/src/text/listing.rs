@@ -19,7 +19,7 @@
 //! The format is `scripts/world/image_lookup_probe.py --listed`'s, word for word, so that its figures
 //! (README, "Session 13") carry over to data written here.
 
-use crate::scene::{Colour, Object, Scene, Shape, Size};
+use crate::scene::{Object, Scene, Shape};
 use crate::tasks::{Family, Item, Truth};
 
 /// The scene's objects in reading order (generated scenes already are; a scene read back from data may not be).
@@ -34,12 +34,11 @@ fn entry(object: &Object) -> String {
     format!("{} {}", object.shape.word(), object.colour.word())
 }
 
-/// An object or a mention named shape first, then its colour and size where it has them: "circle red large",
-/// "circle red", "circle". The critic's description judgment names every object this way
-/// (`critic_data`), so that the words it compares sit in the same order as in the listing.
-pub(crate) fn keyed_name(shape: Shape, colour: Option<Colour>, size: Option<Size>) -> String {
-    let words = [Some(shape.word()), colour.map(Colour::word), size.map(Size::word)];
-    words.into_iter().flatten().collect::<Vec<_>>().join(" ")
+/// One object as the listing names it, then its size: "cross blue large". The critic's description
+/// judgment reads the image out and keeps each lookup step's objects this way (`critic_data`), shape first
+/// as the listed answers look a shape up.
+pub(crate) fn keyed_name(object: &Object) -> String {
+    format!("{} {}", entry(object), object.size.word())
 }
 
 /// The scene read out shape first, in reading order: "square red, cross blue.".
@@ -92,6 +91,7 @@ pub fn listing_and_lookup(question: &str, truth: &Truth) -> Option<(String, Stri
 pub(super) mod tests {
     use super::*;
     use crate::config::WorldConfig;
+    use crate::scene::{Colour, Size};
 
     fn object(shape: Shape, colour: Colour, x: u32, y: u32) -> Object {
         Object { shape, colour, size: Size::Small, x, y }
