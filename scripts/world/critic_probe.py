@@ -34,6 +34,7 @@ import sys
 import torch
 from PIL import Image
 from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
+from walk_check import step_kind
 
 
 def main():
@@ -99,11 +100,8 @@ def main():
                 if q is None or ":" in toks[q]:
                     continue  # ": score N." or an unfinished walk
                 key = proc.tokenizer.decode(ids[start:c + 1]).rsplit(":", 1)[0].rsplit(";", 1)[-1].strip()
-                step = "shape"  # its key is the whole mention, after "mentions" or "which is ..., and"
-                if key in ("small", "large"):
-                    step = "size"
-                elif len(key.split()) == 1 or key == "no colour":
-                    step = "colour"
+                # the first step's key is the whole mention, after "mentions" or "which is ..., and"
+                step = step_kind(key) if len(key.split()) == 1 or key == "no colour" else "shape"
                 hits = [bool(predicted[p - 1] == ids[p]) for p in range(c + 1, q + 1)]
                 stats[f"lookup-desc-{step}"][0] += int(all(hits))
                 stats[f"lookup-desc-{step}"][1] += 1

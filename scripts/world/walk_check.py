@@ -5,8 +5,8 @@
 CRITIC_EVAL_JSON is `criticloop-critic-eval --examples N` output on description items (N at least the number
 of judgments, so that every one is printed with the ground truth's judgment beside it). Teacher forcing
 (critic_probe.py) scores each token after the right prefix; this reads what the critic wrote by itself, so
-an early slip shows up in every step after it. For each response's sentence ("Response 1 mentions circle
-red small: circle red large; red: circle red large; small: none; which is not, and ...; it misses square
+an early slip shows up in every step after it. For each response's sentence ("Response 1 mentions small
+red circle: circle red large; red: circle red large; small: none; which is not, and ...; it misses square
 blue small: score 50.") it counts:
 - reference: "The image shows ..." written as the truth's;
 - mentions-copied: the response's mentions restated in its order (the keys before each first colon);
@@ -45,6 +45,16 @@ def walks(mentions):
         lookups = [("shape", first)] + [tuple(s.split(": ", 1)) if ": " in s else (s, "") for s in steps[1:]]
         out.append((key, lookups, decision))
     return out
+
+
+def higher(first, second):
+    """The verdict two scores give: "1", "2" or "tie"."""
+    return "tie" if first == second else "1" if first > second else "2"
+
+
+def step_kind(key):
+    """The kind of a lookup step after the first (by shape), from its key: "size" or "colour"."""
+    return "size" if key in ("small", "large") else "colour"
 
 
 def n_objects(reference):
@@ -98,8 +108,7 @@ def main():
                 if key != true_key:
                     continue
                 for (step, written), (_, truth) in zip(lookups, true_lookups):
-                    kind = step if step in ("shape", "small", "large") else "colour"
-                    count(f"lookup-{'size' if kind in ('small', 'large') else kind}", written == truth)
+                    count(f"lookup-{'shape' if step == 'shape' else step_kind(step)}", written == truth)
                 count("decision", decision == true_decision)
             for _, lookups, decision in own_walks:
                 count("decision-follows-walk", (decision == "not") == (lookups[-1][1] == "none"))
@@ -112,13 +121,13 @@ def main():
         count("verdict", verdict == true_verdict)
         if len(scores) == 2:
             a, b = scores["Response 1"], scores["Response 2"]
-            count("verdict-follows-scores", verdict == ("tie" if a == b else "1" if a > b else "2"))
+            count("verdict-follows-scores", verdict == higher(a, b))
         compared = COMPARED.search(e["critic"])
         if compared and len(scores) == 2:
             x, y, words = int(compared.group(1)), int(compared.group(2)), compared.group(3)
             count("compared-copies-scores", (x, y) == (scores["Response 1"], scores["Response 2"]))
             said = {"the same": "tie", "the first is higher": "1", "the second is higher": "2"}.get(words)
-            count("compared-follows-scores", said == ("tie" if x == y else "1" if x > y else "2"))
+            count("compared-follows-scores", said == higher(x, y))
             count("verdict-follows-compared", verdict == said)
     for kind, (right, total) in stats.items():
         print(f"{kind:24s} {right}/{total} = {right / max(total, 1):.3f}")
