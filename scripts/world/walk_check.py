@@ -8,8 +8,11 @@ of judgments, so that every one is printed with the ground truth's judgment besi
 an early slip shows up in every step after it. For each response's sentence ("Response 1 mentions small
 red circle: circle red large; red: circle red large; small: none; which is not, and ...; it misses square
 blue small: score 50.") it counts:
+- list-copied: where the judgment first copies each response's mentions whole ("Response 1 mentions small
+  red circle, large blue square.", data since session 23), the list as the truth's;
 - reference: "The image shows ..." written as the truth's;
 - mentions-copied: the response's mentions restated in its order (the keys before each first colon);
+  walk-follows-list: the walk's mentions are the critic's own copied list;
 - for each mention copied right, by step: the lookup by shape, colour and size written as the truth's, and
   the decision ("which is in the image" / "which is not") as the truth's;
 - decision-follows-walk: the decision is "not" exactly where the critic's own last step is "none";
@@ -29,6 +32,7 @@ import math
 import re
 import sys
 
+COPY = re.compile(r"(Response [12]|The response) mentions ([^:;]*?)\. ")
 SENTENCE = re.compile(r"(Response [12]|The response) mentions (.*?); it misses (.*?): score (\d+)\.")
 COMPARED = re.compile(r"Scores (\d+) and (\d+): (.*?)\.")
 WALK = re.compile(r"(?:, and |, )?(.*?); which is (in the image|not)")
@@ -70,15 +74,18 @@ def f1_score(walked, objects):
 
 
 def parse(judgment):
-    """(reference objects, {label: (walks, missed, score)}, verdict) of a description judgment."""
-    shown = re.match(r"The image shows (.*?)\. ", judgment)
+    """(copied lists, reference objects, {label: (walks, missed, score)}, verdict) of a description judgment.
+    The copies are what comes before "The image shows"; the sentences what comes after it."""
+    shown = re.search(r"The image shows (.*?)\. ", judgment)
     reference = shown.group(1) if shown else None
+    head, body = (judgment[: shown.start()], judgment[shown.start() :]) if shown else ("", judgment)
+    copies = dict(COPY.findall(head))
     sentences = {
-        label: (walks(mentions), missed, int(score)) for label, mentions, missed, score in SENTENCE.findall(judgment)
+        label: (walks(mentions), missed, int(score)) for label, mentions, missed, score in SENTENCE.findall(body)
     }
     decided = re.findall(r"better response: \[(\d)\]", judgment)
     verdict = "tie" if "equally good" in judgment else decided[-1] if decided else None
-    return reference, sentences, verdict
+    return copies, reference, sentences, verdict
 
 
 def main():
@@ -92,8 +99,10 @@ def main():
     for e in examples:
         if not e["question"].startswith("Describe"):
             continue
-        ref, sentences, verdict = parse(e["critic"])
-        true_ref, true_sentences, true_verdict = parse(e["ground_truth"])
+        copies, ref, sentences, verdict = parse(e["critic"])
+        true_copies, true_ref, true_sentences, true_verdict = parse(e["ground_truth"])
+        for label, true_list in true_copies.items():
+            count("list-copied", copies.get(label) == true_list)
         count("reference", ref == true_ref)
         objects = n_objects(ref)
         scores = {}
@@ -104,6 +113,9 @@ def main():
             count("sentence-written", True)
             own_walks, missed, score = sentences[label]
             count("mentions-copied", [w[0] for w in own_walks] == [w[0] for w in true_walks])
+            if label in copies:
+                own_list = [] if copies[label] == "nothing" else copies[label].split(", ")
+                count("walk-follows-list", [w[0] for w in own_walks] == own_list)
             for (key, lookups, decision), (true_key, true_lookups, true_decision) in zip(own_walks, true_walks):
                 if key != true_key:
                     continue

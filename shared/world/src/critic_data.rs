@@ -1,5 +1,6 @@
 //! Critic instruction data from the ground truth, the LLaVA-Critic way. For two responses to an item, a
-//! pairwise judgment that first copies each short response's answer, then says what the image shows (the
+//! pairwise judgment that first copies what each response says (a short answer, or a description's
+//! mentions), then says what the image shows (the
 //! answer to a short question, after the scene read out and the asked shape looked up where the question
 //! names one, or every object for a description), then what each response gets right, misses or invents,
 //! ending in LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
@@ -221,19 +222,31 @@ fn sentence(label: &str, a: &Assessment) -> String {
     format!("{label} mentions {mentions}; it misses {}: score {}.", list(&a.missed), a.score)
 }
 
-/// A short response's answer copied from the response before anything else is written: "Response 1 answers
-/// \"two\". " (or "Response 1 gives no answer. "); nothing for a description.
+/// What a response says, copied from it before anything else is written: a short response's answer,
+/// "Response 1 answers \"two\". " (or "Response 1 gives no answer. "), or a description's mentions in its
+/// order and words, "Response 1 mentions large red circle, small blue square. " (or "Response 1 mentions
+/// nothing. ").
 ///
 /// A critic whose first copy of an answer came after its own reference answer wrote the reference where a
 /// differing response's answer belonged (session 14's probe: 1 of 11 differing answers of listed responses
 /// copied right), and then called the wrong answer correct. Copied first, the answer can only come from the
-/// response; the sentence after the reference copies it again from the critic's own text.
+/// response; the sentence after the reference copies it again from the critic's own text. A description's
+/// mentions were copied one at a time, each between the previous one's lookups, and the critic copied the
+/// whole list right 55 times in 228, mostly binding a colour or shape word to the wrong mention (session
+/// 22): copied first and whole, the list is read in one pass as the response runs, and the walk copies each
+/// mention again from the critic's own list, in the same words, a few lines back.
 fn copied(label: &str, a: &Assessment) -> String {
-    a.answer.as_ref().map(|answer| format!("{}. ", answer.said(label))).unwrap_or_default()
+    match &a.answer {
+        Some(answer) => format!("{}. ", answer.said(label)),
+        None => {
+            let words: Vec<String> = a.mentioned.iter().map(|m| m.words.clone()).collect();
+            format!("{label} mentions {}. ", list(&words))
+        }
+    }
 }
 
-/// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: each short
-/// response's answer, what the image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
+/// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what each
+/// response says ([`copied`]), what the image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
 pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
     let verdict = PairVerdict::of(truth, first, second);
     let closing = match verdict {
@@ -317,7 +330,14 @@ mod tests {
         };
         let walked =
             format!("Response 1 mentions {}, {}, and {}; it misses nothing: score 100.", walk(0), walk(1), walk(2));
-        assert!(text.starts_with(&format!("The image shows {}. {walked}", names.join(", "))), "{text}");
+        // first each response's mentions copied whole, in its words and order
+        let said: Vec<String> = objects.iter().map(|o| o.full_name()).collect();
+        let copies = format!(
+            "Response 1 mentions {}. Response 2 mentions {}. ",
+            said.join(", "),
+            [&said[0], &said[2]].map(String::as_str).join(", ")
+        );
+        assert!(text.starts_with(&format!("{copies}The image shows {}. {walked}", names.join(", "))), "{text}");
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &omitting, &perfect);
         assert_eq!(v, PairVerdict::Second);
         assert!(text.ends_with("Scores 80 and 100: the second is higher.\nThe better response: [2]."), "{text}");
@@ -352,6 +372,7 @@ mod tests {
         // a mention without a colour matches nothing, as the score counts it
         let shape = objects[0].shape;
         let (_, text) = pairwise_judgment(&d.question, &d.truth, &format!("There is a {}.", shape.word()), &perfect);
+        assert!(text.starts_with(&format!("Response 1 mentions {}. Response 2 mentions ", shape.word())), "{text}");
         let uncoloured =
             format!("Response 1 mentions {}: {}; no colour: none; which is not;", shape.word(), same_shape(shape));
         assert!(text.contains(&uncoloured), "{text}");
@@ -403,6 +424,10 @@ mod tests {
         let (score, text) = pointwise_judgment(&d.question, &d.truth, &describe(d.objects()));
         assert_eq!(score, 100);
         assert!(text.ends_with("Score: 100"), "{text}");
+        let said: Vec<String> = d.objects().iter().map(|o| o.full_name()).collect();
+        assert!(text.starts_with(&format!("The response mentions {}. The image shows ", said.join(", "))), "{text}");
+        let (_, text) = pointwise_judgment(&d.question, &d.truth, "There is nothing.");
+        assert!(text.starts_with("The response mentions nothing. The image shows "), "{text}");
         let (score, _) = pointwise_judgment(&d.question, &d.truth, &describe_imperfect(d.scene(), &[0], &[]));
         // 2 of 3 named, nothing invented: precision 1, recall 2/3, F1 0.8
         assert_eq!(score, 80);
