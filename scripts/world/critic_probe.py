@@ -8,6 +8,9 @@ its most likely next token is the data's at:
 - reference-short: the answer word of the reference's "the answer is X." (what the critic sees in the image);
 - decision-short-correct / -wrong: the word after "so it is" (the comparison of a response's answer with
   the reference), split by the right word;
+- copy-desc-token / copy-desc-whole: each token of the responses' mentions copied before the image
+  ("Response 1 mentions small red circle, large blue square. Response 2 mentions ..."; data since session
+  23), and all of a row's copies right;
 - reference-desc: every token of "The image shows ..." (the critic's own description of the image);
 - mention-desc-in / -not: the word after "which is" in a walked description ("small red circle: none; which
   is not" / "which is in the image"), split by the right word;
@@ -107,8 +110,19 @@ def main():
                 stats[f"lookup-desc-{step}"][1] += 1
                 for p in range(c + 1, q + 1):
                     count("lookup-desc-token", p)
-            # "The image shows ... ." up to its full stop
-            for p in range(start + 3, len(ids)):
+            # the responses' mentions copied before the image ("Response 1 mentions small red circle, large
+            # blue square. Response 2 mentions ... ."), then "The image shows ... ." up to its full stop
+            head = len(judgment.split("The image shows")[0].rstrip())
+            p = start
+            hits = []
+            while len(proc.tokenizer.decode(ids[start:p])) < head:
+                hits.append(bool(predicted[p - 1] == ids[p]))
+                count("copy-desc-token", p)
+                p += 1
+            if hits:
+                stats["copy-desc-whole"][0] += int(all(hits))
+                stats["copy-desc-whole"][1] += 1
+            for p in range(p + 3, len(ids)):
                 count("reference-desc", p)
                 if "." in toks[p]:
                     break
