@@ -8,9 +8,10 @@ its most likely next token is the data's at:
 - reference-short: the answer word of the reference's "the answer is X." (what the critic sees in the image);
 - decision-short-correct / -wrong: the word after "so it is" (the comparison of a response's answer with
   the reference), split by the right word;
-- copy-desc-token / copy-desc-whole: each token of the responses' mentions copied before the image
-  ("Response 1 mentions small red circle, large blue square. Response 2 mentions ..."; data since session
-  23), and all of a row's copies right;
+- copy-desc-token / copy-desc-whole: each token of the responses copied before the image ('Response 1 says
+  "There is a small red circle." Response 2 says "..."'; data since session 23), and all of a row's
+  copies right; copy-desc-{size,colour,shape,other}: the copied tokens by the word
+  they are;
 - reference-desc: every token of "The image shows ..." (the critic's own description of the image);
 - mention-desc-in / -not: the word after "which is" in a walked description ("small red circle: none; which
   is not" / "which is in the image"), split by the right word;
@@ -38,6 +39,18 @@ import torch
 from PIL import Image
 from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
 from walk_check import step_kind
+
+
+WORDS = {
+    "size": {"small", "large"},
+    "colour": {"red", "green", "blue", "yellow", "purple", "white"},
+    "shape": {"circle", "square", "triangle", "diamond", "cross"},
+}
+
+
+def word_kind(token):
+    """"size", "colour" or "shape" for a token that is one of the world's words, else "other"."""
+    return next((kind for kind, words in WORDS.items() if token.lstrip("Ġ") in words), "other")
 
 
 def main():
@@ -110,14 +123,15 @@ def main():
                 stats[f"lookup-desc-{step}"][1] += 1
                 for p in range(c + 1, q + 1):
                     count("lookup-desc-token", p)
-            # the responses' mentions copied before the image ("Response 1 mentions small red circle, large
-            # blue square. Response 2 mentions ... ."), then "The image shows ... ." up to its full stop
+            # the responses copied before the image ('Response 1 says "There is a small red circle." Response 2
+            # says "..."'), then "The image shows ... ." up to its full stop
             head = len(judgment.split("The image shows")[0].rstrip())
             p = start
             hits = []
             while len(proc.tokenizer.decode(ids[start:p])) < head:
                 hits.append(bool(predicted[p - 1] == ids[p]))
                 count("copy-desc-token", p)
+                count(f"copy-desc-{word_kind(toks[p])}", p)
                 p += 1
             if hits:
                 stats["copy-desc-whole"][0] += int(all(hits))

@@ -8,11 +8,12 @@ of judgments, so that every one is printed with the ground truth's judgment besi
 an early slip shows up in every step after it. For each response's sentence ("Response 1 mentions small
 red circle: circle red large; red: circle red large; small: none; which is not, and ...; it misses square
 blue small: score 50.") it counts:
-- list-copied: where the judgment first copies each response's mentions whole ("Response 1 mentions small
-  red circle, large blue square.", data since session 23), the list as the truth's;
+- response-copied: where the judgment first copies each response word for word ('Response 1 says "There is a
+  small red circle."', data since session 23), the copy as the truth's;
 - reference: "The image shows ..." written as the truth's;
 - mentions-copied: the response's mentions restated in its order (the keys before each first colon);
-  walk-follows-list: the walk's mentions are the critic's own copied list;
+  walk-follows-copy: the walk's mentions are those of the critic's own copy (read as the world reads a
+  description: each shape word with the colour and size words before it, plurals and negations not read);
 - for each mention copied right, by step: the lookup by shape, colour and size written as the truth's, and
   the decision ("which is in the image" / "which is not") as the truth's;
 - decision-follows-walk: the decision is "not" exactly where the critic's own last step is "none";
@@ -32,7 +33,11 @@ import math
 import re
 import sys
 
-COPY = re.compile(r"(Response [12]|The response) mentions ([^:;]*?)\. ")
+COPY = re.compile(r'(Response [12]|The response) says "(.*?)" ')
+# session 23's first try copied each response's mentions as a list: "Response 1 mentions small red circle."
+LIST_COPY = re.compile(r"(Response [12]|The response) mentions ([^:;]*?)\. ")
+SHAPES = "circle|square|triangle|diamond|cross"
+MENTION = re.compile(rf"\b((?:(?:small|large|red|green|blue|yellow|purple|white) )*(?:{SHAPES}))\b")
 SENTENCE = re.compile(r"(Response [12]|The response) mentions (.*?); it misses (.*?): score (\d+)\.")
 COMPARED = re.compile(r"Scores (\d+) and (\d+): (.*?)\.")
 WALK = re.compile(r"(?:, and |, )?(.*?); which is (in the image|not)")
@@ -74,12 +79,18 @@ def f1_score(walked, objects):
 
 
 def parse(judgment):
-    """(copied lists, reference objects, {label: (walks, missed, score)}, verdict) of a description judgment.
-    The copies are what comes before "The image shows"; the sentences what comes after it."""
-    shown = re.search(r"The image shows (.*?)\. ", judgment)
+    """({label: (copy, its mentions)}, reference objects, {label: (walks, missed, score)}, verdict) of a description
+    judgment. The copies come first (a copied response may itself say "The image shows ..."), then the
+    reference, then the sentences."""
+    copies, body = {}, judgment
+    while copy := COPY.match(body) or LIST_COPY.match(body):
+        text = copy.group(2)
+        listed = [] if text == "nothing" else text.split(", ")
+        # (the copy, the mentions in it)
+        copies[copy.group(1)] = (text, MENTION.findall(text) if copy.re is COPY else listed)
+        body = body[copy.end() :]
+    shown = re.match(r"The image shows (.*?)\. ", body)
     reference = shown.group(1) if shown else None
-    head, body = (judgment[: shown.start()], judgment[shown.start() :]) if shown else ("", judgment)
-    copies = dict(COPY.findall(head))
     sentences = {
         label: (walks(mentions), missed, int(score)) for label, mentions, missed, score in SENTENCE.findall(body)
     }
@@ -101,8 +112,8 @@ def main():
             continue
         copies, ref, sentences, verdict = parse(e["critic"])
         true_copies, true_ref, true_sentences, true_verdict = parse(e["ground_truth"])
-        for label, true_list in true_copies.items():
-            count("list-copied", copies.get(label) == true_list)
+        for label, true_copy in true_copies.items():
+            count("response-copied", copies.get(label, (None,))[0] == true_copy[0])
         count("reference", ref == true_ref)
         objects = n_objects(ref)
         scores = {}
@@ -114,8 +125,7 @@ def main():
             own_walks, missed, score = sentences[label]
             count("mentions-copied", [w[0] for w in own_walks] == [w[0] for w in true_walks])
             if label in copies:
-                own_list = [] if copies[label] == "nothing" else copies[label].split(", ")
-                count("walk-follows-list", [w[0] for w in own_walks] == own_list)
+                count("walk-follows-copy", [w[0] for w in own_walks] == copies[label][1])
             for (key, lookups, decision), (true_key, true_lookups, true_decision) in zip(own_walks, true_walks):
                 if key != true_key:
                     continue

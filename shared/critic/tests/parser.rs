@@ -153,10 +153,10 @@ fn parser_critic_pairwise_table() {
                 Is(First),
             ),
             ("While Response 1 is longer, Response 2 is better.", Is(Second)),
-            // the demo world's description judgments: each response's mentions copied, the image, each mention
+            // the demo world's description judgments: each response copied, the image, each mention
             // walked, and their two scores compared (world::critic_data)
             (
-                "Response 1 mentions large red circle. Response 2 mentions small blue cross. The image shows circle red large. Response 1 mentions large red circle: circle red large; red: circle red large; large: circle red large; which is in the image; it misses nothing: score 100. Response 2 mentions small blue cross: none; which is not; it misses circle red large: score 0. Scores 100 and 0: the first is higher.\nThe better response: [1].",
+                "Response 1 says \"There is a large red circle.\" Response 2 says \"There is a small blue cross.\" The image shows circle red large. Response 1 mentions large red circle: circle red large; red: circle red large; large: circle red large; which is in the image; it misses nothing: score 100. Response 2 mentions small blue cross: none; which is not; it misses circle red large: score 0. Scores 100 and 0: the first is higher.\nThe better response: [1].",
                 Is(First),
             ),
             ("... score 50. Scores 50 and 67: the second is higher.\nThe better response: [2].", Is(Second)),
