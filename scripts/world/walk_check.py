@@ -9,7 +9,8 @@ an early slip shows up in every step after it. For each response's sentence ("Re
 red circle: circle red large; red: circle red large; small: none; which is not, and ...; it misses square
 blue small: score 50.") it counts:
 - response-copied: where the judgment first copies each response word for word ('Response 1 says "There is a
-  small red circle."', data since session 23), the copy as the truth's;
+  small red circle."', data since session 23), the copy as the response (pairwise examples; for one
+  response, or a list of mentions, as the truth's copy);
 - reference: "The image shows ..." written as the truth's;
 - mentions-copied: the response's mentions restated in its order (the keys before each first colon);
   walk-follows-copy: the walk's mentions are those of the critic's own copy (read as the world reads a
@@ -79,7 +80,7 @@ def f1_score(walked, objects):
 
 
 def parse(judgment):
-    """({label: (copy, its mentions)}, reference objects, {label: (walks, missed, score)}, verdict) of a description
+    """({label: (copy, its mentions, whether word for word)}, reference objects, {label: (walks, missed, score)}, verdict) of a description
     judgment. The copies come first (a copied response may itself say "The image shows ..."), then the
     reference, then the sentences."""
     copies, body = {}, judgment
@@ -87,7 +88,7 @@ def parse(judgment):
         text = copy.group(2)
         listed = [] if text == "nothing" else text.split(", ")
         # (the copy, the mentions in it)
-        copies[copy.group(1)] = (text, MENTION.findall(text) if copy.re is COPY else listed)
+        copies[copy.group(1)] = (text, MENTION.findall(text) if copy.re is COPY else listed, copy.re is COPY)
         body = body[copy.end() :]
     shown = re.match(r"The image shows (.*?)\. ", body)
     reference = shown.group(1) if shown else None
@@ -113,7 +114,13 @@ def main():
         copies, ref, sentences, verdict = parse(e["critic"])
         true_copies, true_ref, true_sentences, true_verdict = parse(e["ground_truth"])
         for label, true_copy in true_copies.items():
-            count("response-copied", copies.get(label, (None,))[0] == true_copy[0])
+            # a word-for-word copy is checked against the response itself, a list against the truth's list
+            response = {"Response 1": e.get("first"), "Response 2": e.get("second")}.get(label)
+            own = copies.get(label)
+            if own and own[2] and response is not None:
+                count("response-copied", own[0] == response.strip())
+            else:
+                count("response-copied", own is not None and own[0] == true_copy[0])
         count("reference", ref == true_ref)
         objects = n_objects(ref)
         scores = {}
