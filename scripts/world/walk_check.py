@@ -80,14 +80,13 @@ def f1_score(walked, objects):
 
 
 def parse(judgment):
-    """({label: (copy, its mentions, whether word for word)}, reference objects, {label: (walks, missed, score)}, verdict) of a description
-    judgment. The copies come first (a copied response may itself say "The image shows ..."), then the
-    reference, then the sentences."""
+    """({label: (copy, its mentions, whether word for word)}, reference objects, {label: (walks, missed,
+    score)}, verdict) of a description judgment. The copies come first (a copied response may itself say
+    "The image shows ..."), then the reference, then the sentences."""
     copies, body = {}, judgment
     while copy := COPY.match(body) or LIST_COPY.match(body):
         text = copy.group(2)
         listed = [] if text == "nothing" else text.split(", ")
-        # (the copy, the mentions in it)
         copies[copy.group(1)] = (text, MENTION.findall(text) if copy.re is COPY else listed, copy.re is COPY)
         body = body[copy.end() :]
     shown = re.match(r"The image shows (.*?)\. ", body)

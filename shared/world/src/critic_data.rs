@@ -1,10 +1,9 @@
 //! Critic instruction data from the ground truth, the LLaVA-Critic way. For two responses to an item, a
 //! pairwise judgment that first copies what each response says (a short answer, or a description word for
-//! word), then says what the image shows (the
-//! answer to a short question, after the scene read out and the asked shape looked up where the question
-//! names one, or every object for a description), then what each response gets right, misses or invents,
-//! ending in LLaVA-Critic's verdict sentence: "The better response: [1]." / "The better response: [2]." / "Two
-//! responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
+//! word), then says what the image shows (the answer to a short question, after the scene read out and the
+//! asked shape looked up where the question names one, or every object for a description), then what each
+//! response gets right, misses or invents, ending in LLaVA-Critic's verdict sentence: "The better response:
+//! [1]." / "The better response: [2]." / "Two responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
 //! 100). The verdict is the oracle's ([`better`]), so a critic trained on this data learns the ground
 //! truth's preferences, ties included; the score is 100 for a right short answer and 0 for a wrong one,
 //! and 100 x F1 for a description.
@@ -245,7 +244,8 @@ fn copied(label: &str, a: &Assessment, response: &str) -> String {
 }
 
 /// The verdict of the ground truth on (`first`, `second`) and the judgment a critic should write: what each
-/// response says ([`copied`]), what the image shows, one sentence per response, then LLaVA-Critic's verdict sentence.
+/// response says ([`copied`]), what the image shows, one sentence per response, then LLaVA-Critic's verdict
+/// sentence.
 pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &str) -> (PairVerdict, String) {
     let verdict = PairVerdict::of(truth, first, second);
     let closing = match verdict {
