@@ -3,10 +3,10 @@
 //! word), then says what the image shows (the answer to a short question, after the scene read out and the
 //! asked shape looked up where the question names one, or every object for a description), then what each
 //! response gets right, misses or invents, ending in LLaVA-Critic's verdict sentence: "The better response:
-//! [1]." / "The better response: [2]." / "Two responses are equally good.". For one response, a pointwise judgment ending in "Score: N" (out of
-//! 100). The verdict is the oracle's ([`better`]), so a critic trained on this data learns the ground
-//! truth's preferences, ties included; the score is 100 for a right short answer and 0 for a wrong one,
-//! and 100 x F1 for a description.
+//! [1]." / "The better response: [2]." / "Two responses are equally good.". For one response, a pointwise
+//! judgment ending in "Score: N" (out of 100). The verdict is the oracle's ([`better`]), so a critic trained
+//! on this data learns the ground truth's preferences, ties included; the score is 100 for a right short
+//! answer and 0 for a wrong one, and 100 x F1 for a description.
 //!
 //! Saying what the image shows first makes a critic answer the question itself before it compares: a
 //! critic trained without that sentence learned to copy the two responses and call both "correct" (it
