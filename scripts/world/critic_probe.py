@@ -38,7 +38,7 @@ import sys
 import torch
 from PIL import Image
 from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
-from walk_check import step_kind
+from walk_check import COPY, LIST_COPY, step_kind
 
 
 WORDS = {
@@ -125,7 +125,10 @@ def main():
                     count("lookup-desc-token", p)
             # the responses copied before the image ('Response 1 says "There is a small red circle." Response 2
             # says "..."'), then "The image shows ... ." up to its full stop
-            head = len(judgment.split("The image shows")[0].rstrip())
+            end = 0  # past the copies, which may themselves say "The image shows"
+            while copy := COPY.match(judgment, end) or LIST_COPY.match(judgment, end):
+                end = copy.end()
+            head = len(judgment[:end].rstrip())
             p = start
             hits = []
             while len(proc.tokenizer.decode(ids[start:p])) < head:
