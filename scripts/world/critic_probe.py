@@ -38,14 +38,7 @@ import sys
 import torch
 from PIL import Image
 from transformers import AutoProcessor, LlavaOnevisionForConditionalGeneration
-from walk_check import COPY, LIST_COPY, step_kind
-
-
-WORDS = {
-    "size": {"small", "large"},
-    "colour": {"red", "green", "blue", "yellow", "purple", "white"},
-    "shape": {"circle", "square", "triangle", "diamond", "cross"},
-}
+from walk_check import WORDS, split_copies, step_kind
 
 
 def word_kind(token):
@@ -125,10 +118,8 @@ def main():
                     count("lookup-desc-token", p)
             # the responses copied before the image ('Response 1 says "There is a small red circle." Response 2
             # says "..."'), then "The image shows ... ." up to its full stop
-            end = 0  # past the copies, which may themselves say "The image shows"
-            while copy := COPY.match(judgment, end) or LIST_COPY.match(judgment, end):
-                end = copy.end()
-            head = len(judgment[:end].rstrip())
+            _, rest = split_copies(judgment)
+            head = len(judgment[: len(judgment) - len(rest)].rstrip())
             p = start
             hits = []
             while len(proc.tokenizer.decode(ids[start:p])) < head:

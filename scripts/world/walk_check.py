@@ -34,11 +34,20 @@ import math
 import re
 import sys
 
+# the world's words (shared/world/src/scene/vocab.rs)
+WORDS = {
+    "size": ("small", "large"),
+    "colour": ("red", "green", "blue", "yellow", "purple", "white"),
+    "shape": ("circle", "square", "triangle", "diamond", "cross"),
+}
 COPY = re.compile(r'(Response [12]|The response) says "(.*?)" ')
 # session 23's first try copied each response's mentions as a list: "Response 1 mentions small red circle."
 LIST_COPY = re.compile(r"(Response [12]|The response) mentions ([^:;]*?)\. ")
-SHAPES = "circle|square|triangle|diamond|cross"
-MENTION = re.compile(rf"\b((?:(?:small|large|red|green|blue|yellow|purple|white) )*(?:{SHAPES}))\b")
+MENTION = re.compile(
+    rf"\b((?:(?:{'|'.join(WORDS['size'] + WORDS['colour'])}) )*(?:{'|'.join(WORDS['shape'])}))\b"
+)
+# a response as the judgment copies it: the copy, the mentions in it, and whether it is word for word
+Copy = collections.namedtuple("Copy", "text mentions word_for_word")
 SENTENCE = re.compile(r"(Response [12]|The response) mentions (.*?); it misses (.*?): score (\d+)\.")
 COMPARED = re.compile(r"Scores (\d+) and (\d+): (.*?)\.")
 WALK = re.compile(r"(?:, and |, )?(.*?); which is (in the image|not)")
@@ -64,7 +73,7 @@ def higher(first, second):
 
 def step_kind(key):
     """The kind of a lookup step after the first (by shape), from its key: "size" or "colour"."""
-    return "size" if key in ("small", "large") else "colour"
+    return "size" if key in WORDS["size"] else "colour"
 
 
 def n_objects(reference):
@@ -79,16 +88,25 @@ def f1_score(walked, objects):
     return math.floor(100 * 2 * found / total + 0.5) if total else 0
 
 
+def split_copies(judgment):
+    """({label: Copy}, the rest) of a judgment: the responses it copies first, word for word or as a list,
+    and what follows them (a copied response may itself say "The image shows ...")."""
+    copies, end = {}, 0
+    while copy := COPY.match(judgment, end) or LIST_COPY.match(judgment, end):
+        text, word_for_word = copy.group(2), copy.re is COPY
+        if word_for_word:
+            mentions = MENTION.findall(text)
+        else:
+            mentions = [] if text == "nothing" else text.split(", ")
+        copies[copy.group(1)] = Copy(text, mentions, word_for_word)
+        end = copy.end()
+    return copies, judgment[end:]
+
+
 def parse(judgment):
-    """({label: (copy, its mentions, whether word for word)}, reference objects, {label: (walks, missed,
-    score)}, verdict) of a description judgment. The copies come first (a copied response may itself say
-    "The image shows ..."), then the reference, then the sentences."""
-    copies, body = {}, judgment
-    while copy := COPY.match(body) or LIST_COPY.match(body):
-        text = copy.group(2)
-        listed = [] if text == "nothing" else text.split(", ")
-        copies[copy.group(1)] = (text, MENTION.findall(text) if copy.re is COPY else listed, copy.re is COPY)
-        body = body[copy.end() :]
+    """({label: Copy}, reference objects, {label: (walks, missed, score)}, verdict) of a description
+    judgment: the copies, then the reference, then the sentences."""
+    copies, body = split_copies(judgment)
     shown = re.match(r"The image shows (.*?)\. ", body)
     reference = shown.group(1) if shown else None
     sentences = {
@@ -116,10 +134,10 @@ def main():
             # a word-for-word copy is checked against the response itself, a list against the truth's list
             response = {"Response 1": e.get("first"), "Response 2": e.get("second")}.get(label)
             own = copies.get(label)
-            if own and own[2] and response is not None:
-                count("response-copied", own[0] == response.strip())
+            if own and own.word_for_word and response is not None:
+                count("response-copied", own.text == response.strip())
             else:
-                count("response-copied", own is not None and own[0] == true_copy[0])
+                count("response-copied", own is not None and own.text == true_copy.text)
         count("reference", ref == true_ref)
         objects = n_objects(ref)
         scores = {}
@@ -131,7 +149,7 @@ def main():
             own_walks, missed, score = sentences[label]
             count("mentions-copied", [w[0] for w in own_walks] == [w[0] for w in true_walks])
             if label in copies:
-                count("walk-follows-copy", [w[0] for w in own_walks] == copies[label][1])
+                count("walk-follows-copy", [w[0] for w in own_walks] == copies[label].mentions)
             for (key, lookups, decision), (true_key, true_lookups, true_decision) in zip(own_walks, true_walks):
                 if key != true_key:
                     continue

@@ -201,8 +201,9 @@ fn reference(question: &str, truth: &Truth) -> String {
 /// follow the critic's own last step every time, and its first failure is the copy: restated shape first
 /// ("circle red small" for "small red circle"), the walked mentions were the response's only 69 times in
 /// 228 (session 22, `scripts/world/walk_check.py`): it repeated one or lost its place, as a reordered copy
-/// cannot be found again in the response to read on from. Copied in the response's words, each mention
-/// sits in the judgment as it does in the response, so the next one is what follows it there.
+/// cannot be found again in the response to read on from. Copied in the response's words, the walk was no
+/// better (55 times in 228, session 22); each mention is now read from the response copied whole before
+/// the image ([`copied`]).
 fn sentence(label: &str, a: &Assessment) -> String {
     if let Some(answer) = &a.answer {
         // an empty answer is never right
