@@ -44,6 +44,11 @@ pub enum WorldCommand {
         /// of 100) instead of pairwise ones.
         #[arg(long, default_value_t = 0.25, value_parser = unit_interval)]
         pointwise_share: f64,
+        /// Write only each judgment's opening, the responses copied from the prompt ("Response 1 says
+        /// \"...\" Response 2 says \"...\""), for a stage that teaches the copy before the judgment; `rejected`
+        /// is the two copies swapped (pointwise: the copy of another sampled response).
+        #[arg(long)]
+        copies_only: bool,
         /// The JSONL file; images go to `IMAGES/` beside it.
         #[arg(short, long)]
         output: PathBuf,
@@ -135,10 +140,11 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             file.flush()?;
             eprintln!("{} items written to {}", items.len(), output.display());
         }
-        WorldCommand::CriticData { world, quality, describe_quality, pointwise_share, output } => {
+        WorldCommand::CriticData { world, quality, describe_quality, pointwise_share, copies_only, output } => {
             let items = world.items()?;
             let quality = Quality { short: quality, describe: describe_quality.unwrap_or(quality) };
-            let rows = critic_data(&items, world.seed, quality, pointwise_share, &output)?;
+            let target = if copies_only { Target::Copies } else { Target::Judgment };
+            let rows = critic_data(&items, world.seed, quality, pointwise_share, target, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
         }
         WorldCommand::SftData { world, quality, listed, listed_relations, output } => {
@@ -194,38 +200,74 @@ fn critic_prompt(item: &Item, first: &str, second: &str) -> Result<String> {
     critic_prompt_with("llava-critic/pairwise", &Fields::pairwise(&item.question, first, second))
 }
 
+/// What a critic-data row's `chosen` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The whole judgment, ending in the verdict or the score.
+    Judgment,
+    /// The judgment's opening alone: the responses copied from the prompt.
+    Copies,
+}
+
 /// Writes one row per item: two sampled responses with the ground truth's pairwise judgment as `chosen`
 /// and the opposite verdict as `rejected` (so the file also serves DPO on the critic), or, for a
 /// `pointwise_share` of the items, one response with its pointwise judgment ("Score: N") as `chosen` and
-/// a score on the wrong side of 50 as `rejected`. Returns the number of rows.
-fn critic_data(items: &[Item], seed: u64, quality: Quality, pointwise_share: f64, output: &Path) -> Result<usize> {
+/// a score on the wrong side of 50 as `rejected`. With [`Target::Copies`] `chosen` is the judgment's
+/// opening copies alone, `rejected` a wrong copy. Returns the number of rows.
+fn critic_data(
+    items: &[Item],
+    seed: u64,
+    quality: Quality,
+    pointwise_share: f64,
+    target: Target,
+    output: &Path,
+) -> Result<usize> {
     let mut rng = SplitMix64::new(seed ^ 0xc417);
     write_pairs(items, output, |item| {
         let quality = quality.of(item);
         if rng.chance(pointwise_share) {
             let response = world::sample_response(item, &mut rng, quality);
-            let (score, judgment) = world::pointwise_judgment(&item.question, &item.truth, &response);
-            let reasons = judgment.lines().next().unwrap_or_default();
-            let wrong = if score >= 50 { score / 4 } else { 100 - score / 4 };
             let prompt = critic_prompt_with("llava-critic/pointwise", &Fields::pointwise(&item.question, &response))?;
+            let (score, judgment) = world::pointwise_judgment(&item.question, &item.truth, &response);
+            let (chosen, rejected) = match target {
+                Target::Judgment => {
+                    let reasons = judgment.lines().next().unwrap_or_default();
+                    let wrong = if score >= 50 { score / 4 } else { 100 - score / 4 };
+                    let rejected = format!("{reasons}\nScore: {wrong}");
+                    (judgment, rejected)
+                }
+                Target::Copies => {
+                    let other = world::sample_response(item, &mut rng, quality);
+                    (world::pointwise_copy(&item.truth, &response), world::pointwise_copy(&item.truth, &other))
+                }
+            };
             return Ok(json!({
                 "prompt": [{"role": "user", "content": prompt}],
-                "chosen": [{"role": "assistant", "content": judgment}],
-                "rejected": [{"role": "assistant", "content": format!("{reasons}\nScore: {wrong}")}],
+                "chosen": [{"role": "assistant", "content": chosen}],
+                "rejected": [{"role": "assistant", "content": rejected}],
                 "score": score,
             }));
         }
         let (a, b) = (world::sample_response(item, &mut rng, quality), world::sample_response(item, &mut rng, quality));
         let (verdict, judgment) = world::pairwise_judgment(&item.question, &item.truth, &a, &b);
-        let wrong = match verdict {
-            world::PairVerdict::First => "The better response: [2].",
-            world::PairVerdict::Second | world::PairVerdict::Tie => "The better response: [1].",
+        let (chosen, rejected) = match target {
+            Target::Judgment => {
+                let wrong = match verdict {
+                    world::PairVerdict::First => "The better response: [2].",
+                    world::PairVerdict::Second | world::PairVerdict::Tie => "The better response: [1].",
+                };
+                let reasons = judgment.lines().next().unwrap_or_default();
+                let rejected = format!("{reasons}\n{wrong}");
+                (judgment, rejected)
+            }
+            Target::Copies => {
+                (world::pairwise_copies(&item.truth, &a, &b), world::pairwise_copies(&item.truth, &b, &a))
+            }
         };
-        let reasons = judgment.lines().next().unwrap_or_default();
         Ok(json!({
             "prompt": [{"role": "user", "content": critic_prompt(item, &a, &b)?}],
-            "chosen": [{"role": "assistant", "content": judgment}],
-            "rejected": [{"role": "assistant", "content": format!("{reasons}\n{wrong}")}],
+            "chosen": [{"role": "assistant", "content": chosen}],
+            "rejected": [{"role": "assistant", "content": rejected}],
             "verdict": format!("{verdict:?}").to_lowercase(),
         }))
     })

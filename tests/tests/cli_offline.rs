@@ -169,6 +169,28 @@ fn cli_world_items_are_reproducible_and_critic_data_parses_to_its_verdicts() -> 
     }
     assert_eq!(decided[&(None, true)] + decided[&(None, false)] + decided[&(Some("0.3"), true)], 0, "{decided:?}");
     assert!(decided[&(Some("0.3"), false)] >= 3, "{decided:?}");
+    // --copies-only keeps each judgment's opening, the responses copied, and nothing after it
+    let mut chosen = vec![];
+    for (name, extra) in [("full.jsonl", None), ("copies.jsonl", Some("--copies-only"))] {
+        let out = path(name);
+        let mut args = vec!["world", "critic-data", "--seed", "6", "--count", "40", "--pointwise-share", "0"];
+        args.extend(["-o", &out]);
+        args.extend(extra);
+        let (ok, _, err) = pipe(&args, "")?;
+        assert!(ok, "{err}");
+        let rows: Vec<Value> =
+            std::fs::read_to_string(&out)?.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+        chosen.push(
+            rows.iter().map(|r| r["chosen"][0]["content"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>(),
+        );
+    }
+    let mut described = 0;
+    for (full, copies) in chosen[0].iter().zip(&chosen[1]) {
+        assert!(full.starts_with(&format!("{copies} ")) && copies.starts_with("Response 1 "), "{copies}\n{full}");
+        assert!(!copies.contains("The answer is") && !copies.contains('\n'), "{copies}");
+        described += usize::from(copies.contains("Response 2 says \""));
+    }
+    assert!(described >= 3, "{described} description pairs in 40 rows");
     let args = ["world", "critic-data", "--describe-quality", "2", "-o", &path("bad.jsonl")];
     let (ok, _, err) = pipe(&args, "")?;
     assert!(!ok && err.contains("--describe-quality"), "{err}");

@@ -255,10 +255,29 @@ pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &st
         PairVerdict::Tie => "Two responses are equally good.",
     };
     let (a, b) = (assess(truth, first), assess(truth, second));
-    let copies = copied("Response 1", &a, first) + &copied("Response 2", &b, second);
+    let copies = copies_of(&a, first, &b, second);
     let compared = scores_compared(&a, &b, verdict);
     let (a, b) = (sentence("Response 1", &a), sentence("Response 2", &b));
-    (verdict, format!("{copies}{} {a} {b}{compared}\n{closing}", reference(question, truth)))
+    (verdict, format!("{copies} {} {a} {b}{compared}\n{closing}", reference(question, truth)))
+}
+
+fn copies_of(a: &Assessment, first: &str, b: &Assessment, second: &str) -> String {
+    let copies = copied("Response 1", a, first) + &copied("Response 2", b, second);
+    copies.trim_end().to_string()
+}
+
+/// The opening of [`pairwise_judgment`] alone: each response copied ([`copied`]), "Response 1 says \"...\"
+/// Response 2 says \"...\"". A critic stage trained on it puts the whole loss on the copy, as critic
+/// stages 1 and 1b put it on the answer comparison before the judgment's other steps share it. 500 steps of
+/// it alone wrote the copy's structure and picked its content words near chance (session 24).
+pub fn pairwise_copies(truth: &Truth, first: &str, second: &str) -> String {
+    copies_of(&assess(truth, first), first, &assess(truth, second), second)
+}
+
+/// The opening of [`pointwise_judgment`] alone: "The response says \"...\"" (or "The response answers
+/// \"two\".").
+pub fn pointwise_copy(truth: &Truth, response: &str) -> String {
+    copied("The response", &assess(truth, response), response).trim_end().to_string()
 }
 
 /// Two descriptions' scores side by side before the verdict: " Scores 67 and 50: the first is higher." (or
@@ -382,6 +401,8 @@ mod tests {
             text.contains(&format!("Response 1 mentions small red {}: none; which is not;", absent.word())),
             "{text}"
         );
+        // the copy stage's target is that opening alone
+        assert_eq!(pairwise_copies(&d.truth, &perfect, &omitting), copies.trim_end());
         let (v, text) = pairwise_judgment(&d.question, &d.truth, &perfect, &perfect);
         assert_eq!(v, PairVerdict::Tie);
         assert!(text.ends_with("Scores 100 and 100: the same.\nTwo responses are equally good."), "{text}");
@@ -414,6 +435,7 @@ mod tests {
         assert!(text.starts_with(&format!("{copies}{reference}")), "{text}");
         let (_, text) = pairwise_judgment(&r.question, &r.truth, "", "no");
         assert!(text.starts_with("Response 1 gives no answer. Response 2 answers \"no\". "), "{text}");
+        assert_eq!(pairwise_copies(&r.truth, "", " No. "), "Response 1 gives no answer. Response 2 answers \"no\".");
     }
 
     #[test]
@@ -426,6 +448,7 @@ mod tests {
         assert!(text.starts_with(&format!("The response says \"{said}\" The image shows ")), "{text}");
         let (_, text) = pointwise_judgment(&d.question, &d.truth, " There is nothing.\n");
         assert!(text.starts_with("The response says \"There is nothing.\" The image shows "), "{text}");
+        assert_eq!(pointwise_copy(&d.truth, " There is nothing.\n"), "The response says \"There is nothing.\"");
         let (score, _) = pointwise_judgment(&d.question, &d.truth, &describe_imperfect(d.scene(), &[0], &[]));
         // 2 of 3 named, nothing invented: precision 1, recall 2/3, F1 0.8
         assert_eq!(score, 80);
@@ -433,6 +456,7 @@ mod tests {
         let (score, text) = pointwise_judgment(&s.question, &s.truth, "maybe");
         assert_eq!(score, 0);
         assert!(text.starts_with("The response answers \"maybe\". "), "{text}");
+        assert_eq!(pointwise_copy(&s.truth, "maybe"), "The response answers \"maybe\".");
         assert!(text.contains("The response answers \"maybe\"; the answer is"), "{text}");
     }
 }

@@ -28,7 +28,7 @@ pub mod text;
 pub mod tokenizer;
 
 pub use config::WorldConfig;
-pub use critic_data::{PairVerdict, pairwise_judgment, pointwise_judgment};
+pub use critic_data::{PairVerdict, pairwise_copies, pairwise_judgment, pointwise_copy, pointwise_judgment};
 pub use dataset::{parse_truth, write_jsonl};
 pub use error::{Result, WorldError};
 pub use render::{png_bytes, render};
