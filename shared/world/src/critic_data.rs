@@ -223,8 +223,8 @@ fn sentence(label: &str, a: &Assessment) -> String {
 }
 
 /// What a response says, copied from it before anything else is written: a short response's answer,
-/// "Response 1 answers \"two\". " (or "Response 1 gives no answer. "), or a description whole and word for
-/// word, "Response 1 says \"There is a large red circle and a small blue square.\" ".
+/// "Response 1 answers \"two\"." (or "Response 1 gives no answer."), or a description whole and word for
+/// word, "Response 1 says \"There is a large red circle and a small blue square.\"".
 ///
 /// A critic whose first copy of an answer came after its own reference answer wrote the reference where a
 /// differing response's answer belonged (session 14's probe: 1 of 11 differing answers of listed responses
@@ -239,8 +239,8 @@ fn sentence(label: &str, a: &Assessment) -> String {
 /// times in 228, the walk 95 (session 23, `scripts/world/walk_check.py`).
 fn copied(label: &str, a: &Assessment, response: &str) -> String {
     match &a.answer {
-        Some(answer) => format!("{}. ", answer.said(label)),
-        None => format!("{label} says \"{}\" ", response.trim()),
+        Some(answer) => format!("{}.", answer.said(label)),
+        None => format!("{label} says \"{}\"", response.trim()),
     }
 }
 
@@ -262,8 +262,7 @@ pub fn pairwise_judgment(question: &str, truth: &Truth, first: &str, second: &st
 }
 
 fn copies_of(a: &Assessment, first: &str, b: &Assessment, second: &str) -> String {
-    let copies = copied("Response 1", a, first) + &copied("Response 2", b, second);
-    copies.trim_end().to_string()
+    format!("{} {}", copied("Response 1", a, first), copied("Response 2", b, second))
 }
 
 /// The opening of [`pairwise_judgment`] alone: each response copied ([`copied`]), "Response 1 says \"...\"
@@ -277,7 +276,7 @@ pub fn pairwise_copies(truth: &Truth, first: &str, second: &str) -> String {
 /// The opening of [`pointwise_judgment`] alone: "The response says \"...\"" (or "The response answers
 /// \"two\".").
 pub fn pointwise_copy(truth: &Truth, response: &str) -> String {
-    copied("The response", &assess(truth, response), response).trim_end().to_string()
+    copied("The response", &assess(truth, response), response)
 }
 
 /// Two descriptions' scores side by side before the verdict: " Scores 67 and 50: the first is higher." (or
@@ -304,7 +303,7 @@ fn scores_compared(a: &Assessment, b: &Assessment, verdict: PairVerdict) -> Stri
 pub fn pointwise_judgment(question: &str, truth: &Truth, response: &str) -> (u32, String) {
     let a = assess(truth, response);
     let (copy, reference) = (copied("The response", &a, response), reference(question, truth));
-    (a.score, format!("{copy}{reference} {}\nScore: {}", sentence("The response", &a), a.score))
+    (a.score, format!("{copy} {reference} {}\nScore: {}", sentence("The response", &a), a.score))
 }
 
 #[cfg(test)]
