@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use world::WorldConfig;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -49,6 +50,13 @@ pub struct DemoArgs {
     /// every arm.
     #[arg(long, value_enum, default_value = "critic")]
     pub pairs_from: demo_world::PairsFrom,
+    /// The task families of the world's prompts and held-out rows (with --policy): a smaller world for a
+    /// quick check, e.g. `colour,describe` with `--max-objects 1`.
+    #[arg(long, value_delimiter = ',', default_value = "colour,count,presence,relation,describe")]
+    pub families: Vec<world::Family>,
+    /// Most objects in one of the world's scenes (with --policy).
+    #[arg(long, default_value_t = 4)]
+    pub max_objects: usize,
     /// Also write the learning table as JSON to this file (with --policy).
     #[arg(long, requires = "policy")]
     pub report: Option<PathBuf>,
@@ -67,6 +75,11 @@ impl DemoArgs {
             learning_rate: self.learning_rate,
             seed: self.seed,
             pairs_from: self.pairs_from,
+            world: WorldConfig {
+                families: self.families.clone(),
+                max_objects: self.max_objects,
+                ..WorldConfig::default()
+            },
         })
     }
 }

@@ -65,6 +65,8 @@ pub struct WorldDemo<'a> {
     pub learning_rate: f64,
     pub seed: u64,
     pub pairs_from: PairsFrom,
+    /// The world the prompts and held-out rows are drawn from.
+    pub world: WorldConfig,
 }
 
 /// The world's rows as the import endpoint takes them (JSONL, images inline); returns the dataset id.
@@ -88,8 +90,7 @@ fn absolute(path: &Path) -> Result<String> {
 /// Imports the world's prompts and held-out rows and creates the campaign; returns its id and the world's
 /// training items (to score the rounds' pairs by).
 pub async fn create(client: &Client, demo: &WorldDemo<'_>) -> Result<(String, Vec<Item>)> {
-    let config = WorldConfig::default();
-    let world = |seed, n| World::items(seed, n, &config).map_err(|e| anyhow::anyhow!("{e}"));
+    let world = |seed, n| World::items(seed, n, &demo.world).map_err(|e| anyhow::anyhow!("{e}"));
     let train = world(1000 + demo.seed, demo.prompts)?;
     let heldout = world(1, demo.heldout)?;
     let train_id = import(client, "demo world prompts", &train).await?;

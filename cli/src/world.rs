@@ -106,25 +106,16 @@ pub struct WorldArgs {
     anywhere: bool,
     /// Task families drawn from (colour, count, presence, relation, describe).
     #[arg(long, value_delimiter = ',', default_value = "colour,count,presence,relation,describe")]
-    families: Vec<String>,
+    families: Vec<Family>,
 }
 
 impl WorldArgs {
     fn items(&self) -> Result<Vec<Item>> {
-        let families = self
-            .families
-            .iter()
-            .map(|name| {
-                Family::ALL.into_iter().find(|f| f.name() == name.as_str()).with_context(|| {
-                    format!("--families: unknown family `{name}` (colour, count, presence, relation, describe)")
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
         let config = WorldConfig {
             image_size: self.image_size,
             max_objects: self.max_objects,
             grid: !self.anywhere,
-            families,
+            families: self.families.clone(),
             ..WorldConfig::default()
         };
         World::items(self.seed, self.count, &config).map_err(|e| anyhow::anyhow!("{e}"))

@@ -37,3 +37,29 @@ impl Family {
         self != Family::Describe
     }
 }
+
+impl std::str::FromStr for Family {
+    type Err = String;
+
+    /// A family by its [`name`](Family::name); the error lists the names.
+    fn from_str(name: &str) -> Result<Self, String> {
+        Family::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Family::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown family `{name}` ({})", names.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_parse_from_their_names_and_the_error_lists_them() {
+        for family in Family::ALL {
+            assert_eq!(family.name().parse::<Family>(), Ok(family));
+        }
+        let err = "colours".parse::<Family>().unwrap_err();
+        assert_eq!(err, "unknown family `colours` (colour, count, presence, relation, describe)");
+    }
+}
