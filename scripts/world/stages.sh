@@ -28,3 +28,13 @@ heldout_eval() {
   "$bin/criticloop-heldout-eval" --checkpoint "$out/$name" --items "$out/heldout.jsonl" >"$out/$name/heldout.json"
   log "$name held out: $(tr -d '\n ' <"$out/$name/heldout.json" | head -c 600)"
 }
+
+# criticloop-critic-eval of the critic OUT/NAME on OUT/heldout.jsonl (pairs drawn from the world at quality
+# 0.6, both orders, seed 5), written to OUT/NAME/accuracy.json and logged; further args go to critic-eval.
+critic_eval() {
+  local out=$1 name=$2
+  shift 2
+  "$bin/criticloop-critic-eval" --critic "$out/$name" --items "$out/heldout.jsonl" --quality 0.6 --seed 5 "$@" \
+    >"$out/$name/accuracy.json"
+  log "$name accuracy: $(tr -d '\n ' <"$out/$name/accuracy.json" | head -c 800)"
+}
