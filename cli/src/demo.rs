@@ -52,7 +52,7 @@ pub struct DemoArgs {
     pub pairs_from: demo_world::PairsFrom,
     /// The task families of the world's prompts and held-out rows (with --policy): a smaller world for a
     /// quick check, e.g. `colour,describe` with `--max-objects 1`.
-    #[arg(long, value_delimiter = ',', default_value = "colour,count,presence,relation,describe")]
+    #[arg(long, value_delimiter = ',', default_value = crate::world::ALL_FAMILIES)]
     pub families: Vec<world::Family>,
     /// Most objects in one of the world's scenes (with --policy).
     #[arg(long, default_value_t = 4)]

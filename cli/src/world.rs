@@ -89,6 +89,9 @@ pub enum WorldCommand {
     },
 }
 
+/// Every family, as `--families` takes them (the default of `criticloop world` and of the demo).
+pub const ALL_FAMILIES: &str = "colour,count,presence,relation,describe";
+
 #[derive(Debug, clap::Args)]
 pub struct WorldArgs {
     #[arg(long, default_value_t = 0)]
@@ -105,7 +108,7 @@ pub struct WorldArgs {
     #[arg(long)]
     anywhere: bool,
     /// Task families drawn from (colour, count, presence, relation, describe).
-    #[arg(long, value_delimiter = ',', default_value = "colour,count,presence,relation,describe")]
+    #[arg(long, value_delimiter = ',', default_value = ALL_FAMILIES)]
     families: Vec<Family>,
 }
 
@@ -317,7 +320,13 @@ fn create(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
 
 #[cfg(test)]
 mod tests {
-    use super::unit_interval;
+    use super::{ALL_FAMILIES, Family, unit_interval};
+
+    #[test]
+    fn the_default_families_are_every_family() {
+        let parsed: Result<Vec<Family>, String> = ALL_FAMILIES.split(',').map(str::parse).collect();
+        assert_eq!(parsed, Ok(Family::ALL.to_vec()));
+    }
 
     #[test]
     fn unit_interval_takes_zero_to_one_only() {
