@@ -38,5 +38,5 @@ pub use score::{
     DescriptionScore, Mention, Summary, better, exact_match, parse_mentions, score_description, summarise,
 };
 pub use tasks::{Family, Item, Truth, World};
-pub use text::{describe, describe_imperfect, listed_answer, sample_response};
+pub use text::{describe, describe_imperfect, listed_answer, sample_response, short_phrasings};
 pub use tokenizer::{TokenizerSettings, build_tokenizer, save_tokenizer};

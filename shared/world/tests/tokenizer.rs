@@ -115,3 +115,21 @@ proptest! {
 thread_local! {
     static TRAINED: (Vec<String>, Tokenizer) = trained();
 }
+
+/// A tokenizer trained as `criticloop world tokenizer` trains the demo's, on enough items (1,000) for the
+/// merges of every colour word.
+#[test]
+fn a_capitalised_answer_is_one_token_as_the_bare_one() {
+    let items = World::items(3, 1000, &WorldConfig::default()).expect("the default world generates");
+    let tokenizer = build_tokenizer(&world_corpus(&items), &TokenizerSettings::default()).expect("trains");
+    let tokens = |text: &str| tokenizer.encode(text, false).expect("encodes").get_tokens().to_vec();
+    for colour in world::Colour::ALL {
+        let [bare, sentence, hedged] = world::short_phrasings(colour.word());
+        assert_eq!(tokens(&bare).len(), 1, "{:?}", tokens(&bare));
+        for response in [sentence, hedged] {
+            // "Red, I think." is ["Red", ",", "ĠI", "Ġthink", "."], not ["R", "e", "d", ...]
+            let first = tokens(&response)[0].clone();
+            assert!(first.eq_ignore_ascii_case(&bare), "{:?}", tokens(&response));
+        }
+    }
+}

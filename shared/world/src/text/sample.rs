@@ -27,13 +27,13 @@ pub fn sample_response(item: &Item, rng: &mut SplitMix64, quality: f64) -> Strin
         Some(answer) => {
             let word =
                 if rng.chance(miss) { wrong_answer(item.family(), answer, scene, rng) } else { answer.to_string() };
-            let capital = capitalise(&word);
+            let [bare, sentence, hedged] = short_phrasings(&word);
             match rng.below(4) {
-                0 => word,
-                1 => format!("{capital}."),
-                2 => format!("{capital}, I think."),
+                0 => bare,
+                1 => sentence,
+                2 => hedged,
                 // a policy trained on listed answers writes them
-                _ => listed_with(&item.question, &item.truth, &word).unwrap_or_else(|| format!("{capital}.")),
+                _ => listed_with(&item.question, &item.truth, &word).unwrap_or(sentence),
             }
         }
         None => {
@@ -95,6 +95,13 @@ pub fn hallucination(taken: &[Object], image_size: u32, rng: &mut SplitMix64) ->
     let x = rng.range(0, image_size.saturating_sub(1));
     let y = rng.range(0, image_size.saturating_sub(1));
     Some(Object { shape, colour, size, x, y })
+}
+
+/// The three ways a sampled short response gives its answer word: "red", "Red." and "Red, I think." (the
+/// tokenizer's corpus has them too, so a capitalised answer is one token as the bare one is).
+pub fn short_phrasings(word: &str) -> [String; 3] {
+    let capital = capitalise(word);
+    [word.to_string(), format!("{capital}."), format!("{capital}, I think.")]
 }
 
 fn capitalise(word: &str) -> String {
