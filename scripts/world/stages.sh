@@ -1,6 +1,6 @@
-# Shared by scripts/world/train_policy and train_critic (sourced, not run): one stage of supervised
-# fine-tuning of the world's tiny LLaVA with criticloop's own trainer (`criticloop-train dpo --loss sft`),
-# skipped when its checkpoint exists, then scored on the held-out rows.
+# Shared by scripts/world/train_policy, train_critic and train_small (sourced, not run): one stage of
+# supervised fine-tuning of the world's tiny LLaVA with criticloop's own trainer (`criticloop-train dpo
+# --loss sft`), skipped when its checkpoint exists, then scored on the held-out rows.
 #
 #   train_stage OUT NAME BASE DATA STEPS SEED LR [BATCH] [MAX_LENGTH]     (16 and 512 unless given)
 #

@@ -116,8 +116,8 @@ thread_local! {
     static TRAINED: (Vec<String>, Tokenizer) = trained();
 }
 
-/// A tokenizer trained as `criticloop world tokenizer` trains the demo's, on enough items (1,000) for the
-/// merges of every colour word.
+/// A tokenizer trained on the world's corpus of enough items (1,000; `criticloop world tokenizer` takes
+/// 5,000 by default in the scripts) for the merges of every colour word.
 #[test]
 fn a_capitalised_answer_is_one_token_as_the_bare_one() {
     let items = World::items(3, 1000, &WorldConfig::default()).expect("the default world generates");
