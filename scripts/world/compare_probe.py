@@ -1,7 +1,9 @@
 """Can a world checkpoint learn the critic's answer comparison? A text-only test, with transformers.
 
     compare_probe.py CHECKPOINT [--format judgment|drill|adjacent] [--right SHARE] [--steps 600]
-                     [--lr 1e-3] [--batch 16] [--seed 0]
+                     [--lr 1e-3] [--batch 16] [--seed 0] [--colour-only] [--wrap] [--phrasings]
+                     [--repeat-steps N]
+    compare_probe.py [CHECKPOINT] --write FILE [--rows N] [--write-repeat] [the row options above]
 
 The critic's short judgments end each response's sentence in a decision that is a pure equality test of
 two words it has already written: 'Response 2 answers "no"; the answer is "yes", so it is wrong.'. Trained
@@ -18,15 +20,22 @@ stages train, with each response right with probability --right. Formats of the 
 It reports the loss every 50 steps, the decision word's accuracy (teacher forced) on 200 held-out rows
 at an even prior every 200 steps, and at the end on 400, split by whether the response's answer is
 right: a model that follows the prior scores near 1 on one side and near 0 on the other.
+The rows move toward the small world's colour critic rows with --colour-only (colour questions alone),
+--wrap (LLaVA-Critic's pairwise prompt around the question and responses, the true answer before it) and
+--phrasings (a response says "red", "Red." or "Red, I think.", the judgment copies "red").
+--repeat-steps first trains that many steps on lookup_probe's repeat task (random tokens written twice).
+--write writes such rows (or, with --write-repeat, repeat rows decoded with CHECKPOINT's tokenizer) in
+criticloop's training format instead, for `criticloop-train dpo --loss sft` stages.
 """
 
 import argparse
 import collections
+import json
 import random
 import re
 
 import torch
-from lookup_probe import completion_offsets, encode, logits_of, token_at, train
+from lookup_probe import completion_offsets, encode, logits_of, repeat_example, token_at, train
 from question_probe import COLOURS
 from transformers import AutoTokenizer, LlavaOnevisionForConditionalGeneration
 
@@ -39,14 +48,33 @@ QUESTIONS = [
 ]
 
 
-def example(rnd, right_share, fmt):
+CRITIC_PROMPT = ("Given an image and a corresponding question, please serve as an unbiased and fair judge to evaluate "
+                 "the quality of the answers provided by a Large Multimodal Model (LMM). Determine which answer is "
+                 "better and explain your reasoning with specific details. Your task is provided as follows:\n"
+                 "Question: [{question}]\nThe first response: [{first}]\nThe second response: [{second}]\nASSISTANT:\n")
+
+
+def phrased(rnd, word, phrasings):
+    """`word` as a sampled response says it: itself, or (with --phrasings) "Red." or "Red, I think." too."""
+    if not phrasings:
+        return word
+    return rnd.choice([word, f"{word.capitalize()}.", f"{word.capitalize()}, I think."])
+
+
+def example(rnd, right_share, fmt, questions=QUESTIONS, wrap=False, phrasings=False):
     """(prompt, completion, [(decision word, answer right?)]) of one row: two responses, each right with
-    probability `right_share`."""
-    question, answers = rnd.choice(QUESTIONS)
+    probability `right_share`. `wrap` puts the question and responses in LLaVA-Critic's pairwise prompt
+    (after the true answer); `phrasings` lets a response say "Red." or "Red, I think." for "red"."""
+    question, answers = rnd.choice(questions)
     truth = rnd.choice(answers)
     given = [truth if rnd.random() < right_share else rnd.choice([a for a in answers if a != truth])
              for _ in range(2)]
-    prompt = f"Question: {question} The true answer: {truth}. Response 1: {given[0]}. Response 2: {given[1]}."
+    said = [phrased(rnd, g, phrasings) for g in given]
+    if wrap:
+        prompt = f"The true answer: {truth}.\n" + CRITIC_PROMPT.format(question=question, first=said[0],
+                                                                          second=said[1])
+    else:
+        prompt = f"Question: {question} The true answer: {truth}. Response 1: {said[0]}. Response 2: {said[1]}."
     decisions = [("correct" if g == truth else "wrong", g == truth) for g in given]
     if fmt == "adjacent":
         sentences = [f'Response {i + 1}: "{g}" against "{truth}": {d}.' for i, (g, (d, _)) in
@@ -72,11 +100,12 @@ def decision_positions(tok, prompt, body):
     return ids, [token_at(offsets, c) for c in starts]
 
 
-def accuracy(model, tok, fmt, count=400):
-    """{answer right?: [decision predicted right]} on `count` held-out rows at an even prior."""
+def accuracy(model, tok, fmt, count=400, **kind):
+    """{answer right?: [decision predicted right]} on `count` held-out rows at an even prior (`kind`:
+    example's keyword arguments)."""
     right = collections.defaultdict(list)
     for i in range(count):
-        prompt, body, decisions = example(random.Random(50_000 + i), 0.5, fmt)
+        prompt, body, decisions = example(random.Random(50_000 + i), 0.5, fmt, **kind)
         ids, positions = decision_positions(tok, prompt, body)
         with torch.no_grad():
             predicted = logits_of(model, torch.tensor([ids[:-1]]))[0].argmax(-1)
@@ -91,24 +120,71 @@ def summary(right):
     return f"'correct' where right {share(right[True])}, 'wrong' where wrong {share(right[False])}"
 
 
+def write_rows(path, count, rnd, right_share, fmt, kind):
+    """`count` rows in criticloop's training format (`criticloop-train dpo --loss sft` trains on `chosen`;
+    `rejected` repeats it), text only, for mixing into a critic stage's rows."""
+    with open(path, "w") as f:
+        for i in range(count):
+            prompt, body, _ = example(rnd, right_share, fmt, **kind)
+            answer = [{"role": "assistant", "content": body}]
+            row = {"id": f"compare-{i}", "prompt": [{"role": "user", "content": prompt}], "chosen": answer,
+                   "rejected": answer}
+            f.write(json.dumps(row) + "\n")
+    print(f"{count} rows written to {path}")
+
+
+def write_repeat_rows(path, count, rnd, tok):
+    """`count` rows of lookup_probe's repeat task as criticloop training rows: the prompt is a random lead
+    and a random token sequence, decoded to text; the completion is the sequence again."""
+    special = set(tok.all_special_ids)
+    vocab = [i for i in range(len(tok)) if i not in special]
+    with open(path, "w") as f:
+        for i in range(count):
+            lead = tok.decode([rnd.choice(vocab) for _ in range(rnd.randint(0, 40))])
+            seq = tok.decode([rnd.choice(vocab) for _ in range(rnd.randint(8, 40))])
+            answer = [{"role": "assistant", "content": seq}]
+            row = {"id": f"repeat-{i}", "prompt": [{"role": "user", "content": lead + seq}], "chosen": answer,
+                   "rejected": answer}
+            f.write(json.dumps(row) + "\n")
+    print(f"{count} repeat rows written to {path}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", nargs="?")
+    p.add_argument("--write", metavar="FILE", help="write --rows rows as criticloop training rows (JSONL) and stop")
+    p.add_argument("--rows", type=int, default=6400)
+    p.add_argument("--write-repeat", action="store_true",
+                   help="--write writes repeat rows instead (CHECKPOINT's tokenizer decodes the random tokens)")
     p.add_argument("--format", choices=["judgment", "drill", "adjacent"], default="judgment")
     p.add_argument("--right", type=float, default=0.63, help="probability that a training response is right")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--colour-only", action="store_true", help="colour questions alone")
+    p.add_argument("--wrap", action="store_true", help="LLaVA-Critic's pairwise prompt around the rows")
+    p.add_argument("--phrasings", action="store_true", help='responses also say "Red." and "Red, I think."')
+    p.add_argument("--repeat-steps", type=int, default=0,
+                   help="first train this many steps on random tokens written twice (lookup_probe's repeat)")
     a = p.parse_args()
+    kind = dict(questions=QUESTIONS[:1] if a.colour_only else QUESTIONS, wrap=a.wrap, phrasings=a.phrasings)
 
+    if a.write and a.write_repeat:
+        return write_repeat_rows(a.write, a.rows, random.Random(a.seed), AutoTokenizer.from_pretrained(a.checkpoint))
+    if a.write:
+        return write_rows(a.write, a.rows, random.Random(a.seed), a.right, a.format, kind)
+    if not a.checkpoint:
+        p.error("CHECKPOINT is needed unless --write")
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
     rnd = random.Random(a.seed)
     tok = AutoTokenizer.from_pretrained(a.checkpoint)
     model = LlavaOnevisionForConditionalGeneration.from_pretrained(a.checkpoint)
-    make = lambda: encode(tok, *example(rnd, a.right, a.format)[:2])  # noqa: E731
-    report = lambda last: summary(accuracy(model, tok, a.format, 400 if last else 200))  # noqa: E731
+    if a.repeat_steps:
+        train(model, tok, a, a.repeat_steps, lambda: repeat_example(rnd, len(tok)), "repeat")
+    make = lambda: encode(tok, *example(rnd, a.right, a.format, **kind)[:2])  # noqa: E731
+    report = lambda last: summary(accuracy(model, tok, a.format, 400 if last else 200, **kind))  # noqa: E731
     train(model, tok, a, a.steps, make, f"{a.format} at prior {a.right}", report, report_every=200)
 
 
