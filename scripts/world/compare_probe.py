@@ -170,6 +170,8 @@ def main():
     a = p.parse_args()
     kind = dict(questions=QUESTIONS[:1] if a.colour_only else QUESTIONS, wrap=a.wrap, phrasings=a.phrasings)
 
+    if a.write_repeat and not (a.write and a.checkpoint):
+        p.error("--write-repeat needs --write FILE and CHECKPOINT (whose tokenizer decodes the tokens)")
     if a.write and a.write_repeat:
         return write_repeat_rows(a.write, a.rows, random.Random(a.seed), AutoTokenizer.from_pretrained(a.checkpoint))
     if a.write:
