@@ -48,6 +48,7 @@ QUESTIONS = [
 ]
 
 
+# the pairwise prompt of shared/critic/src/templates/released.rs, which `world critic-data` rows use
 CRITIC_PROMPT = ("Given an image and a corresponding question, please serve as an unbiased and fair judge to evaluate "
                  "the quality of the answers provided by a Large Multimodal Model (LMM). Determine which answer is "
                  "better and explain your reasoning with specific details. Your task is provided as follows:\n"
@@ -120,33 +121,35 @@ def summary(right):
     return f"'correct' where right {share(right[True])}, 'wrong' where wrong {share(right[False])}"
 
 
-def write_rows(path, count, rnd, right_share, fmt, kind):
-    """`count` rows in criticloop's training format (`criticloop-train dpo --loss sft` trains on `chosen`;
-    `rejected` repeats it), text only, for mixing into a critic stage's rows."""
+def write_training_rows(path, rows, what):
+    """(id, prompt, completion) rows to `path` in criticloop's training format (`criticloop-train dpo --loss
+    sft` trains on `chosen`; `rejected` repeats it), text only."""
+    count = 0
     with open(path, "w") as f:
-        for i in range(count):
-            prompt, body, _ = example(rnd, right_share, fmt, **kind)
-            answer = [{"role": "assistant", "content": body}]
-            row = {"id": f"compare-{i}", "prompt": [{"role": "user", "content": prompt}], "chosen": answer,
+        for count, (row_id, prompt, completion) in enumerate(rows, 1):
+            answer = [{"role": "assistant", "content": completion}]
+            row = {"id": row_id, "prompt": [{"role": "user", "content": prompt}], "chosen": answer,
                    "rejected": answer}
             f.write(json.dumps(row) + "\n")
-    print(f"{count} rows written to {path}")
+    print(f"{count} {what} written to {path}")
 
 
-def write_repeat_rows(path, count, rnd, tok):
-    """`count` rows of lookup_probe's repeat task as criticloop training rows: the prompt is a random lead
-    and a random token sequence, decoded to text; the completion is the sequence again."""
+def judgment_rows(count, rnd, right_share, fmt, kind):
+    """`count` of this probe's rows (`example`), for mixing into a critic stage's rows."""
+    for i in range(count):
+        prompt, body, _ = example(rnd, right_share, fmt, **kind)
+        yield f"compare-{i}", prompt, body
+
+
+def repeat_rows(count, rnd, tok):
+    """`count` rows of lookup_probe's repeat task: the prompt is a random lead and a random token sequence,
+    decoded to text with `tok`; the completion is the sequence again."""
     special = set(tok.all_special_ids)
     vocab = [i for i in range(len(tok)) if i not in special]
-    with open(path, "w") as f:
-        for i in range(count):
-            lead = tok.decode([rnd.choice(vocab) for _ in range(rnd.randint(0, 40))])
-            seq = tok.decode([rnd.choice(vocab) for _ in range(rnd.randint(8, 40))])
-            answer = [{"role": "assistant", "content": seq}]
-            row = {"id": f"repeat-{i}", "prompt": [{"role": "user", "content": lead + seq}], "chosen": answer,
-                   "rejected": answer}
-            f.write(json.dumps(row) + "\n")
-    print(f"{count} repeat rows written to {path}")
+    for i in range(count):
+        lead = tok.decode([rnd.choice(vocab) for _ in range(rnd.randint(0, 40))])
+        seq = tok.decode([rnd.choice(vocab) for _ in range(rnd.randint(8, 40))])
+        yield f"repeat-{i}", lead + seq, seq
 
 
 def main():
@@ -173,9 +176,11 @@ def main():
     if a.write_repeat and not (a.write and a.checkpoint):
         p.error("--write-repeat needs --write FILE and CHECKPOINT (whose tokenizer decodes the tokens)")
     if a.write and a.write_repeat:
-        return write_repeat_rows(a.write, a.rows, random.Random(a.seed), AutoTokenizer.from_pretrained(a.checkpoint))
+        tok = AutoTokenizer.from_pretrained(a.checkpoint)
+        return write_training_rows(a.write, repeat_rows(a.rows, random.Random(a.seed), tok), "repeat rows")
     if a.write:
-        return write_rows(a.write, a.rows, random.Random(a.seed), a.right, a.format, kind)
+        rows = judgment_rows(a.rows, random.Random(a.seed), a.right, a.format, kind)
+        return write_training_rows(a.write, rows, "rows")
     if not a.checkpoint:
         p.error("CHECKPOINT is needed unless --write")
     torch.manual_seed(a.seed)
