@@ -9,7 +9,9 @@
 //!   chosen quality (a middling policy's omissions, inventions and wrong answers), or with `--listed`
 //!   the ground truth's listed short answers (the scene read out before the answer);
 //! - `tokenizer`: a byte-level BPE tokenizer trained on the world's text (and the critic prompts), saved
-//!   as a Hugging Face tokenizer folder with a chat template.
+//!   as a Hugging Face tokenizer folder with a chat template;
+//! - `repeat-data`: text-only rows in the same format whose completion repeats the end of the prompt
+//!   (random tokens of a tokenizer's vocabulary written twice), a critic's warm-up stage.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -84,6 +86,19 @@ pub enum WorldCommand {
         world: WorldArgs,
         #[arg(long, default_value_t = 512)]
         vocab_size: usize,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write repeat rows (text only, the completion as `chosen` and `rejected`): random tokens of the
+    /// tokenizer's vocabulary, decoded, then the last 8-40 of them again.
+    RepeatData {
+        /// The tokenizer folder (tokenizer.json) whose vocabulary the tokens are drawn from: the model's.
+        #[arg(long)]
+        tokenizer: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value_t = 4800)]
+        count: usize,
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -176,6 +191,23 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let tokenizer = world::build_tokenizer(&corpus, &settings).map_err(|e| anyhow::anyhow!("{e}"))?;
             world::save_tokenizer(&tokenizer, &output, &settings).map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("tokenizer of {} entries written to {}", tokenizer.get_vocab_size(true), output.display());
+        }
+        WorldCommand::RepeatData { tokenizer, seed, count, output } => {
+            let tokenizer = world::tokenizer::load_tokenizer(&tokenizer).context("--tokenizer")?;
+            let rows = world::tokenizer::repeat_rows(&tokenizer, seed, count)?;
+            let mut file = create(&output)?;
+            for row in &rows {
+                let answer = json!([{"role": "assistant", "content": row.completion}]);
+                let value = json!({
+                    "id": row.id,
+                    "prompt": [{"role": "user", "content": row.prompt}],
+                    "chosen": answer,
+                    "rejected": answer,
+                });
+                writeln!(file, "{value}")?;
+            }
+            file.flush()?;
+            eprintln!("{} repeat rows written to {}", rows.len(), output.display());
         }
     }
     Ok(())

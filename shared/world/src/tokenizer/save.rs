@@ -42,6 +42,12 @@ pub fn tokenizer_config(tokenizer: &Tokenizer, settings: &TokenizerSettings) -> 
     }))
 }
 
+/// The tokenizer [`save_tokenizer`] wrote to `dir` (its `tokenizer.json`).
+pub fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
+    let path = dir.join("tokenizer.json");
+    Tokenizer::from_file(&path).map_err(|e| WorldError::Tokenizer(format!("reading {}: {e}", path.display())))
+}
+
 /// Writes `dir/tokenizer.json` and `dir/tokenizer_config.json` (creating `dir`).
 pub fn save_tokenizer(tokenizer: &Tokenizer, dir: &Path, settings: &TokenizerSettings) -> Result<()> {
     std::fs::create_dir_all(dir)?;
