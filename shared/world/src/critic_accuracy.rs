@@ -48,8 +48,11 @@ fn accuracy(judgments: &[&OrderedJudgment]) -> Value {
         "judgments": judgments.len(),
         "accuracy_with_ties": acc.with_ties.value(),
         "accuracy_without_ties": acc.without_ties.value(),
+        // the judgments that accuracy is over: those where the ground truth prefers one response
+        "without_ties_total": acc.without_ties.total,
         "unparsed": acc.unparsed,
-        // of the verdicts that pick a side where the ground truth does too, the share that pick the worse one
+        // the verdicts that pick a side where the ground truth does too, and the share that pick the worse one
+        "decided": decided.len(),
         "inverted": (!decided.is_empty()).then(|| inverted as f64 / decided.len() as f64),
     })
 }
@@ -107,12 +110,14 @@ mod tests {
         assert_eq!(r["judgments"], 6);
         assert_eq!(r["accuracy_with_ties"], json!(4.0 / 6.0));
         assert_eq!(r["accuracy_without_ties"], json!(3.0 / 4.0));
+        assert_eq!(r["without_ties_total"], json!(4));
         assert_eq!(r["unparsed"], 1);
-        assert_eq!(r["inverted"], json!(0.25));
+        assert_eq!((r["decided"].clone(), r["inverted"].clone()), (json!(4), json!(0.25)));
         assert_eq!((r["position_checked"].clone(), r["position_consistency"].clone()), (json!(2), json!(0.5)));
         assert_eq!(r["oracle"], json!({"first": 2, "second": 2, "tie": 2}));
         assert_eq!(r["short"]["accuracy_with_ties"], json!(1.0));
         assert_eq!(r["describe"]["accuracy_without_ties"], json!(0.5));
+        assert_eq!(r["describe"]["without_ties_total"], json!(2));
         assert_eq!(r["describe"]["inverted"], json!(0.5));
     }
 
