@@ -9,6 +9,7 @@ pub mod cli;
 pub mod counts;
 pub mod fixtures;
 pub mod otlp;
+pub mod small_world;
 pub mod tch;
 
 pub use devcluster::{Cluster, ClusterOptions, Proxy, Service};
