@@ -105,6 +105,8 @@ pub fn trained() -> anyhow::Result<SmallWorld> {
         let tail: Vec<&str> = tail.lines().rev().take(20).collect();
         bail!("train_small failed ({status}); the end of {}:\n{}", log.display(), tail.join("\n"));
     }
+    // the training rows (and their images) are only needed to resume: drop them from the cache
+    std::fs::remove_dir_all(partial.join("data")).context("removing the training rows")?;
     std::fs::write(partial.join("done"), "")?;
     match std::fs::rename(&partial, &dir) {
         Ok(()) => Ok(SmallWorld::in_dir(&dir)),

@@ -6,12 +6,15 @@
 //! the better one by the ground truth far more often than the rejected one, and does not lower the policy's
 //! held-out description F1.
 //!
-//! Ignored by default for now: training the small world costs about 40 minutes on two cores the first
-//! time (then cached until an input changes), more than CI's budget allows yet. Run them with
-//! `cargo test -p criticloop-tests --test learning -- --ignored` (release binaries via
-//! `CRITICLOOP_BIN_DIR` train faster).
+//! Ignored by default for now, for two reasons: training the small world costs about 30 minutes on two
+//! cores the first time (then it is cached until an input changes), more than CI's budget allows yet; and
+//! the round test does not pass yet. Session 29's critic passes the first test (world-sampled responses)
+//! but hardly judges the policy's own descriptions: its round ordered 12 of 39 pairs by the ground truth,
+//! 9 right and 3 inverted (README). Run them with
+//! `cargo test --workspace --test learning -- --ignored`.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 use anyhow::Context;
 use criticloop_tests::small_world;
@@ -43,14 +46,22 @@ fn run(bin: &str, args: &[&str]) -> anyhow::Result<String> {
     Ok(stdout)
 }
 
+/// The small world, trained or cached, and a guard that keeps this file's tests to one at a time: each runs
+/// libtorch processes that take every core, and two at once on two cores slow each other down manyfold.
+fn small_world() -> anyhow::Result<(small_world::SmallWorld, MutexGuard<'static, ()>)> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Ok((small_world::trained()?, guard))
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
 
 #[test]
-#[ignore = "trains the small world: about 40 min on two cores the first time (see the module doc)"]
+#[ignore = "trains the small world: about 30 min on two cores the first time (see the module doc)"]
 fn learning_the_small_critic_judges_ground_truth_pairs_well_above_chance() -> anyhow::Result<()> {
-    let trained = small_world::trained()?;
+    let (trained, _one_at_a_time) = small_world()?;
     let dir = tempfile_dir("critic")?;
     let items = dir.join("items.jsonl");
     run(
@@ -107,9 +118,9 @@ fn learning_the_small_critic_judges_ground_truth_pairs_well_above_chance() -> an
 }
 
 #[test]
-#[ignore = "trains the small world: about 40 min on two cores the first time (see the module doc)"]
+#[ignore = "does not pass yet, and trains the small world: about 30 min the first time (see the module doc)"]
 fn learning_one_round_of_critic_dpo_gets_right_pairs_and_does_not_lower_heldout_f1() -> anyhow::Result<()> {
-    let trained = small_world::trained()?;
+    let (trained, _one_at_a_time) = small_world()?;
     let dir = tempfile_dir("round")?;
     let report_path = dir.join("report.json");
     let stdout = run(

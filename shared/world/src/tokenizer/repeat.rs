@@ -46,14 +46,14 @@ mod tests {
     use super::*;
     use crate::tokenizer::{TokenizerSettings, build_tokenizer};
 
-    fn tokenizer() -> Tokenizer {
+    fn tokenizer() -> Result<Tokenizer> {
         let corpus = ["a red square left of a blue circle", "the better response: [1]", "score: 70 out of 100"];
-        build_tokenizer(&corpus, &TokenizerSettings { vocab_size: 300, ..TokenizerSettings::default() }).unwrap()
+        build_tokenizer(&corpus, &TokenizerSettings { vocab_size: 300, ..TokenizerSettings::default() })
     }
 
     #[test]
-    fn the_prompt_ends_in_the_completion_and_no_special_token_is_drawn() {
-        let rows = repeat_rows(&tokenizer(), 7, 200).unwrap();
+    fn the_prompt_ends_in_the_completion_and_no_special_token_is_drawn() -> Result<()> {
+        let rows = repeat_rows(&tokenizer()?, 7, 200)?;
         assert_eq!(rows.len(), 200);
         for (i, row) in rows.iter().enumerate() {
             assert_eq!(row.id, format!("repeat-{i}"));
@@ -64,12 +64,14 @@ mod tests {
         // the lead varies from none to 40 tokens: some prompts are the sequence alone, most are longer
         assert!(rows.iter().any(|r| r.prompt == r.completion));
         assert!(rows.iter().filter(|r| r.prompt.len() > r.completion.len()).count() > 150);
+        Ok(())
     }
 
     #[test]
-    fn rows_are_a_function_of_the_seed() {
-        let t = tokenizer();
-        assert_eq!(repeat_rows(&t, 3, 20).unwrap(), repeat_rows(&t, 3, 20).unwrap());
-        assert_ne!(repeat_rows(&t, 3, 20).unwrap(), repeat_rows(&t, 4, 20).unwrap());
+    fn rows_are_a_function_of_the_seed() -> Result<()> {
+        let t = tokenizer()?;
+        assert_eq!(repeat_rows(&t, 3, 20)?, repeat_rows(&t, 3, 20)?);
+        assert_ne!(repeat_rows(&t, 3, 20)?, repeat_rows(&t, 4, 20)?);
+        Ok(())
     }
 }
