@@ -9,8 +9,9 @@
 //! Ignored by default for now, for two reasons: training the small world costs about 30 minutes on two
 //! cores the first time (then it is cached until an input changes), more than CI's budget allows yet; and
 //! the round test does not pass yet. Session 29's critic passes the first test (world-sampled responses)
-//! but hardly judges the policy's own descriptions: its round ordered 12 of 39 pairs by the ground truth,
-//! 9 right and 3 inverted (README). Run them with
+//! but not the policy's own samples: two rounds made 39 and 54 pairs, of which the ground truth ordered
+//! 9 right and 3 inverted, then 9 and 9; it reads the object's shape from the responses, not the image
+//! (README). Run them with
 //! `cargo test --workspace --test learning -- --ignored`.
 
 use std::path::Path;
