@@ -42,6 +42,11 @@ pub enum WorldCommand {
         /// prior for the mention check ("which is not"), while short answers keep --quality.
         #[arg(long, value_parser = unit_interval)]
         describe_quality: Option<f64>,
+        /// Share of the sampled description responses that are instead the scene with one object given
+        /// another shape, of the same colour (`world::text::shape_swapped`): the error a policy that reads
+        /// colours but not shapes makes, which only the image tells from the right description.
+        #[arg(long, default_value_t = 0.0, value_parser = unit_interval)]
+        shape_swap: f64,
         /// Share of the rows that are pointwise judgments (LLaVA-Critic's pointwise prompt, "Score: N" out
         /// of 100) instead of pairwise ones.
         #[arg(long, default_value_t = 0.25, value_parser = unit_interval)]
@@ -149,9 +154,17 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             file.flush()?;
             eprintln!("{} items written to {}", items.len(), output.display());
         }
-        WorldCommand::CriticData { world, quality, describe_quality, pointwise_share, copies_only, output } => {
+        WorldCommand::CriticData {
+            world,
+            quality,
+            describe_quality,
+            shape_swap,
+            pointwise_share,
+            copies_only,
+            output,
+        } => {
             let items = world.items()?;
-            let quality = Quality { short: quality, describe: describe_quality.unwrap_or(quality) };
+            let quality = Quality { short: quality, describe: describe_quality.unwrap_or(quality), shape_swap };
             let target = if copies_only { Target::Copies } else { Target::Judgment };
             let rows = critic_data(&items, world.seed, quality, pointwise_share, target, &output)?;
             eprintln!("{rows} critic examples written to {}", output.display());
@@ -250,9 +263,8 @@ fn critic_data(
 ) -> Result<usize> {
     let mut rng = SplitMix64::new(seed ^ 0xc417);
     write_pairs(items, output, |item| {
-        let quality = quality.of(item);
         if rng.chance(pointwise_share) {
-            let response = world::sample_response(item, &mut rng, quality);
+            let response = quality.sample(item, &mut rng);
             let prompt = critic_prompt_with("llava-critic/pointwise", &Fields::pointwise(&item.question, &response))?;
             let (score, judgment) = world::pointwise_judgment(&item.question, &item.truth, &response);
             let (chosen, rejected) = match target {
@@ -263,7 +275,7 @@ fn critic_data(
                     (judgment, rejected)
                 }
                 Target::Copies => {
-                    let other = world::sample_response(item, &mut rng, quality);
+                    let other = quality.sample(item, &mut rng);
                     (world::pointwise_copy(&item.truth, &response), world::pointwise_copy(&item.truth, &other))
                 }
             };
@@ -274,7 +286,7 @@ fn critic_data(
                 "score": score,
             }));
         }
-        let (a, b) = (world::sample_response(item, &mut rng, quality), world::sample_response(item, &mut rng, quality));
+        let (a, b) = (quality.sample(item, &mut rng), quality.sample(item, &mut rng));
         let (verdict, judgment) = world::pairwise_judgment(&item.question, &item.truth, &a, &b);
         let (chosen, rejected) = match target {
             Target::Judgment => {
@@ -305,16 +317,26 @@ fn unit_interval(text: &str) -> Result<f64, String> {
     if (0.0..=1.0).contains(&value) { Ok(value) } else { Err(format!("must be in [0, 1], got {value}")) }
 }
 
-/// The quality responses are sampled at: one for short answers, one for descriptions.
+/// How responses are sampled: the quality for short answers and for descriptions, and the share of
+/// descriptions that are shape-swapped instead.
 #[derive(Debug, Clone, Copy)]
 struct Quality {
     short: f64,
     describe: f64,
+    shape_swap: f64,
 }
 
 impl Quality {
-    fn of(self, item: &Item) -> f64 {
-        if item.truth.family.is_short() { self.short } else { self.describe }
+    /// A sampled response to `item`. No draw is spent on the swap while its share is 0, so rows written
+    /// without `--shape-swap` stay as they were.
+    fn sample(self, item: &Item, rng: &mut SplitMix64) -> String {
+        if item.truth.family.is_short() {
+            return world::sample_response(item, rng, self.short);
+        }
+        if self.shape_swap > 0.0 && rng.chance(self.shape_swap) {
+            return world::text::shape_swapped(item, rng);
+        }
+        world::sample_response(item, rng, self.describe)
     }
 }
 

@@ -11,4 +11,4 @@ pub use describe::{Phrasing, describe, describe_imperfect, describe_varied, desc
 pub(crate) use listing::{in_reading_order, keyed_name};
 pub use listing::{listed_answer, listed_with, listing, listing_and_lookup};
 pub use positions::{positioned_listing, relation_listed_answer, relation_listed_with};
-pub use sample::{hallucination, sample_response, short_phrasings, wrong_answer};
+pub use sample::{hallucination, sample_response, shape_swapped, short_phrasings, wrong_answer};

@@ -63,6 +63,30 @@ pub fn sample_response(item: &Item, rng: &mut SplitMix64, quality: f64) -> Strin
     }
 }
 
+/// A description of `item`'s scene with one object (chosen at random) given another shape, not one that
+/// object's colour already has in the scene, and half the time the other size: the error a policy that
+/// reads colours but not shapes makes, where only the image tells the right description from this one.
+/// Phrased by `describe_varied`; the scene's own description when no other shape is free.
+pub fn shape_swapped(item: &Item, rng: &mut SplitMix64) -> String {
+    let scene = item.scene();
+    let mut objects = scene.objects.clone();
+    if let Some(index) = (!objects.is_empty()).then(|| rng.below(objects.len())) {
+        let o = objects[index];
+        let free: Vec<Shape> = Shape::ALL
+            .iter()
+            .copied()
+            .filter(|s| !scene.objects.iter().any(|t| t.colour == o.colour && t.shape == *s))
+            .collect();
+        if let Some(shape) = rng.choose(&free) {
+            objects[index].shape = *shape;
+            if rng.chance(0.5) {
+                objects[index].size = if o.size == Size::Large { Size::Small } else { Size::Large };
+            }
+        }
+    }
+    describe_varied(&objects, scene.width, rng)
+}
+
 /// A wrong one-word answer for a short family: the other of yes/no, another colour, another count.
 pub fn wrong_answer(family: Family, answer: &str, scene: &Scene, rng: &mut SplitMix64) -> String {
     match answer {
@@ -107,4 +131,27 @@ pub fn short_phrasings(word: &str) -> [String; 3] {
 fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{WorldConfig, parse_mentions, score_description};
+
+    #[test]
+    fn a_shape_swapped_description_keeps_the_colour_and_misses_the_object() -> crate::Result<()> {
+        let config = WorldConfig { max_objects: 1, ..WorldConfig::default() };
+        let mut rng = SplitMix64::new(9);
+        for seed in 0..50 {
+            let item = Item::generate(seed, Some(Family::Describe), &config)?;
+            let text = shape_swapped(&item, &mut rng);
+            let truth = item.scene().objects[0];
+            let mentions = parse_mentions(&text);
+            assert_eq!(mentions.len(), 1, "{text}");
+            assert_eq!(mentions[0].colour, Some(truth.colour), "{text}");
+            assert_ne!(mentions[0].shape, truth.shape, "{text}");
+            assert_eq!(score_description(&text, &item.scene().objects).f1, 0.0, "{text}");
+        }
+        Ok(())
+    }
 }
