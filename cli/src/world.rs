@@ -183,11 +183,7 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
                 let chosen =
                     if listed { world::listed_answer(item).or_else(positioned).unwrap_or(sampled) } else { sampled };
                 let rejected = world::sample_response(item, &mut rng, quality / 2.0);
-                Ok(json!({
-                    "prompt": [{"role": "user", "content": item.question}],
-                    "chosen": [{"role": "assistant", "content": chosen}],
-                    "rejected": [{"role": "assistant", "content": rejected}],
-                }))
+                Ok(pair_row(&item.question, &chosen, &rejected))
             })?;
             eprintln!("{rows} fine-tuning examples written to {}", output.display());
         }
@@ -210,13 +206,8 @@ pub fn run(cmd: WorldCommand) -> Result<()> {
             let rows = world::tokenizer::repeat_rows(&tokenizer, seed, count)?;
             let mut file = create(&output)?;
             for row in &rows {
-                let answer = json!([{"role": "assistant", "content": row.completion}]);
-                let value = json!({
-                    "id": row.id,
-                    "prompt": [{"role": "user", "content": row.prompt}],
-                    "chosen": answer,
-                    "rejected": answer,
-                });
+                let mut value = pair_row(&row.prompt, &row.completion, &row.completion);
+                value["id"] = json!(row.id);
                 writeln!(file, "{value}")?;
             }
             file.flush()?;
@@ -279,12 +270,9 @@ fn critic_data(
                     (world::pointwise_copy(&item.truth, &response), world::pointwise_copy(&item.truth, &other))
                 }
             };
-            return Ok(json!({
-                "prompt": [{"role": "user", "content": prompt}],
-                "chosen": [{"role": "assistant", "content": chosen}],
-                "rejected": [{"role": "assistant", "content": rejected}],
-                "score": score,
-            }));
+            let mut row = pair_row(&prompt, &chosen, &rejected);
+            row["score"] = json!(score);
+            return Ok(row);
         }
         let (a, b) = (quality.sample(item, &mut rng), quality.sample(item, &mut rng));
         let (verdict, judgment) = world::pairwise_judgment(&item.question, &item.truth, &a, &b);
@@ -302,12 +290,19 @@ fn critic_data(
                 (world::pairwise_copies(&item.truth, &a, &b), world::pairwise_copies(&item.truth, &b, &a))
             }
         };
-        Ok(json!({
-            "prompt": [{"role": "user", "content": critic_prompt(item, &a, &b)?}],
-            "chosen": [{"role": "assistant", "content": chosen}],
-            "rejected": [{"role": "assistant", "content": rejected}],
-            "verdict": format!("{verdict:?}").to_lowercase(),
-        }))
+        let mut row = pair_row(&critic_prompt(item, &a, &b)?, &chosen, &rejected);
+        row["verdict"] = json!(format!("{verdict:?}").to_lowercase());
+        Ok(row)
+    })
+}
+
+/// One row of TRL's pair format, which every file here writes: the user's `prompt`, and the assistant's
+/// `chosen` and `rejected` turns.
+fn pair_row(prompt: &str, chosen: &str, rejected: &str) -> serde_json::Value {
+    json!({
+        "prompt": [{"role": "user", "content": prompt}],
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
     })
 }
 

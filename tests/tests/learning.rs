@@ -18,6 +18,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use anyhow::Context;
+use criticloop_tests::cli::run;
 use criticloop_tests::small_world;
 use serde_json::Value;
 
@@ -27,24 +28,6 @@ const CRITIC_ITEMS_SEED: &str = "3";
 /// `3 / (2 sqrt(n))`: three standard errors of a coin's share over `n` trials.
 fn three_se(n: usize) -> f64 {
     1.5 / (n as f64).sqrt()
-}
-
-fn run(bin: &str, args: &[&str]) -> anyhow::Result<String> {
-    let out = std::process::Command::new(devcluster::bin_dir().join(bin))
-        .args(args)
-        .env_remove("CRITICLOOP_API_URL")
-        .env_remove("CRITICLOOP_API_TOKEN")
-        .env("CRITICLOOP_CLI_CONFIG", std::env::temp_dir().join("criticloop-learning-absent-config.toml"))
-        .output()
-        .with_context(|| format!("running {bin}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    anyhow::ensure!(
-        out.status.success(),
-        "{bin} {args:?} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(stdout)
 }
 
 /// The small world, trained or cached, and a guard that keeps this file's tests to one at a time: each runs

@@ -310,7 +310,7 @@ pub fn pointwise_judgment(question: &str, truth: &Truth, response: &str) -> (u32
 mod tests {
     use super::*;
     use crate::config::WorldConfig;
-    use crate::scene::{Colour, Shape, Size};
+    use crate::scene::{Colour, Shape};
     use crate::tasks::{Family, Item};
     use crate::text::{describe, describe_imperfect};
 
@@ -371,7 +371,7 @@ mod tests {
         assert!(text.contains(&format!("Response 1 mentions {}, {}, and {ghost_walked}", walk(0), walk(1))), "{text}");
         // an object of the image's shape and colour at the other size ends in "none" at its size step
         let mut resized = objects[0];
-        resized.size = if resized.size == Size::Large { Size::Small } else { Size::Large };
+        resized.size = resized.size.other();
         let (_, text) = pairwise_judgment(&d.question, &d.truth, &describe(&[resized]), &perfect);
         let resized_walked = format!(
             "Response 1 mentions {}: {}; {}: {}; {}: none; which is not;",

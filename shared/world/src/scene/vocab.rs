@@ -96,6 +96,14 @@ impl Colour {
 impl Size {
     pub const ALL: [Size; 2] = [Size::Small, Size::Large];
 
+    /// The other size: a resized object's.
+    pub fn other(self) -> Size {
+        match self {
+            Size::Small => Size::Large,
+            Size::Large => Size::Small,
+        }
+    }
+
     pub fn word(self) -> &'static str {
         match self {
             Size::Small => "small",

@@ -44,7 +44,7 @@ pub fn sample_response(item: &Item, rng: &mut SplitMix64, quality: f64) -> Strin
                 }
                 let mut o = *o;
                 if rng.chance(0.2 * miss) {
-                    o.size = if o.size == Size::Large { Size::Small } else { Size::Large };
+                    o.size = o.size.other();
                 }
                 objects.push(o);
             }
@@ -80,7 +80,7 @@ pub fn shape_swapped(item: &Item, rng: &mut SplitMix64) -> String {
         if let Some(shape) = rng.choose(&free) {
             objects[index].shape = *shape;
             if rng.chance(0.5) {
-                objects[index].size = if o.size == Size::Large { Size::Small } else { Size::Large };
+                objects[index].size = o.size.other();
             }
         }
     }
